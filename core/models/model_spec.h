@@ -1,0 +1,20 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+namespace ranklab {
+
+/// A zoo architecture and its construction options. Torch-free; travels through GUI, CLI and params.json.
+struct ModelSpec {
+    QString name = QStringLiteral("cifar_resnet18"); ///< one of zooModelNames()
+    int numClasses = 10;
+    int inChannels = 3;
+    int inputSize = 32;   ///< H = W of the input the registry's shapes are computed for
+    double width = 1.0;   ///< width multiplier: channel and hidden sizes scaled by it (at least 1)
+};
+
+/// The architectures createModel() knows, in display order.
+QStringList zooModelNames();
+
+} // namespace ranklab

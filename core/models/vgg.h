@@ -1,0 +1,43 @@
+#pragma once
+// Internal header (torch types).
+
+#include "core/models/layers.h"
+
+namespace ranklab::models {
+
+/// VGG with torchvision's layout: `features.N` (3×3 convs with bias, optional BatchNorm, ReLU, 2×2
+/// max-pools at torchvision's indices) and a classifier. `cifarHead` false: torchvision's head
+/// (adaptive 7×7 average pool, classifier.0/3/6 = Linear 4096-4096-classes with dropout); true: the CIFAR
+/// head of paper B's experiments (no pooling head, one Linear `classifier` on the flattened features).
+class Vgg final : public nn::Layer {
+public:
+    Vgg(const std::vector<int>& config, bool batchNorm, bool cifarHead, int64_t numClasses, int64_t inChannels,
+        int64_t inputSize, double width);
+    torch::Tensor forward(const torch::Tensor& x) override;
+
+private:
+    size_t features_, avgpool_ = size_t(-1), classifier_;
+};
+
+/// LeNet-300-100 (fc1 784→300, fc2 300→100, fc3 100→classes, ReLU): the MLP of paper B's first test.
+class LeNet300 final : public nn::Layer {
+public:
+    LeNet300(int64_t inFeatures, int64_t numClasses, double width);
+    torch::Tensor forward(const torch::Tensor& x) override;
+
+private:
+    size_t fc1_, fc2_, fc3_, relu_;
+};
+
+/// LeNet-5 with ReLU and max-pool: conv1 (5×5, 6, padding 2 so 28×28 inputs keep their size), pool,
+/// conv2 (5×5, 16), pool, fc1 120, fc2 84, fc3 classes.
+class LeNet5 final : public nn::Layer {
+public:
+    LeNet5(int64_t inChannels, int64_t inputSize, int64_t numClasses, double width);
+    torch::Tensor forward(const torch::Tensor& x) override;
+
+private:
+    size_t conv1_, conv2_, fc1_, fc2_, fc3_, relu_, pool_;
+};
+
+} // namespace ranklab::models

@@ -1,0 +1,180 @@
+// The model zoo, the layer registry and module surgery.
+#include <QtTest>
+
+#include "core/error.h"
+#include "core/models/registry.h"
+#include "core/models/surgery.h"
+#include "core/models/zoo.h"
+
+using namespace ranklab;
+
+class TestModels final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void cifarResnet18RegistryIsPaperAAppendixB();
+    void parameterCountsEqualTorchvision_data();
+    void parameterCountsEqualTorchvision();
+    void registryShapesAndFlops();
+    void everyZooModelRunsForward_data();
+    void everyZooModelRunsForward();
+    void widthMultiplierScalesChannels();
+    void badOptionsGiveClearErrors();
+    void surgeryReplacesAndRestores();
+    void layerSelection();
+};
+
+void TestModels::cifarResnet18RegistryIsPaperAAppendixB()
+{
+    const QStringList expected = {"conv1",           "layer1.0.conv1", "layer1.0.conv2",        "layer1.1.conv1",
+                                  "layer1.1.conv2",  "layer2.0.conv1", "layer2.0.conv2",        "layer2.0.downsample.0",
+                                  "layer2.1.conv1",  "layer2.1.conv2", "layer3.0.conv1",        "layer3.0.conv2",
+                                  "layer3.0.downsample.0", "layer3.1.conv1", "layer3.1.conv2", "layer4.0.conv1",
+                                  "layer4.0.conv2",  "layer4.0.downsample.0", "layer4.1.conv1", "layer4.1.conv2"};
+    const ModelInfo info = describeModel({QStringLiteral("cifar_resnet18"), 10, 3, 32, 1.0});
+    QStringList convs;
+    for (const LayerInfo& l : info.layers)
+        if (l.type == QLatin1String("Conv2d")) {
+            convs << l.name;
+            QCOMPARE(l.index, int(convs.size())); // convs come first, numbered 1..20
+        }
+    QCOMPARE(convs, expected);
+    QCOMPARE(info.layers.size(), 21);
+    QCOMPARE(info.layers.last().name, QStringLiteral("fc"));
+}
+
+void TestModels::parameterCountsEqualTorchvision_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("classes");
+    QTest::addColumn<int>("size");
+    QTest::addColumn<qint64>("params");
+    // Counted with torchvision 0.14 (weights=None); cifar_resnet18 = resnet18 with a 3×3 stem, 10 classes.
+    QTest::newRow("resnet18") << "resnet18" << 1000 << 224 << qint64(11689512);
+    QTest::newRow("resnet34") << "resnet34" << 1000 << 224 << qint64(21797672);
+    QTest::newRow("vgg11") << "vgg11" << 1000 << 224 << qint64(132863336);
+    QTest::newRow("vgg11_bn") << "vgg11_bn" << 1000 << 224 << qint64(132868840);
+    QTest::newRow("vgg16") << "vgg16" << 1000 << 224 << qint64(138357544);
+    QTest::newRow("vgg19_bn") << "vgg19_bn" << 1000 << 224 << qint64(143678248);
+    QTest::newRow("cifar_resnet18") << "cifar_resnet18" << 10 << 32 << qint64(11173962);
+    QTest::newRow("lenet300") << "lenet300" << 10 << 28 << qint64(784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10);
+}
+
+void TestModels::parameterCountsEqualTorchvision()
+{
+    QFETCH(QString, name);
+    QFETCH(int, classes);
+    QFETCH(int, size);
+    QFETCH(qint64, params);
+    auto model = models::createModel({name, classes, name == "lenet300" ? 1 : 3, size, 1.0});
+    qint64 count = 0;
+    for (const auto& p : model->parameters())
+        count += p.numel();
+    QCOMPARE(count, params);
+}
+
+void TestModels::registryShapesAndFlops()
+{
+    const ModelInfo info = describeModel({QStringLiteral("cifar_resnet18"), 10, 3, 32, 1.0});
+    const LayerInfo& l8 = info.layers[7]; // layer2.0.downsample.0: 1×1, 64 → 128, stride 2
+    QCOMPARE(l8.weightShape, (QVector<qint64>{128, 64, 1, 1}));
+    QCOMPARE(l8.inShape, (QVector<qint64>{64, 32, 32}));
+    QCOMPARE(l8.outShape, (QVector<qint64>{128, 16, 16}));
+    QCOMPARE(l8.params, qint64(128 * 64));
+    QCOMPARE(l8.flops, qint64(2) * 64 * 128 * 16 * 16);
+    const LayerInfo& fc = info.layers.last();
+    QCOMPARE(fc.inShape, (QVector<qint64>{512}));
+    QCOMPARE(fc.flops, qint64(2 * 512 * 10 + 10));
+    qint64 sum = 0;
+    for (const LayerInfo& l : info.layers)
+        sum += l.flops;
+    QCOMPARE(info.totalFlops, sum);
+    // A well-known figure: resnet18 at 224 is about 1.82 GMACs, i.e. ~3.64 GFLOPs.
+    const ModelInfo r18 = describeModel({QStringLiteral("resnet18"), 1000, 3, 224, 1.0});
+    QVERIFY(r18.totalFlops > 3.6e9 && r18.totalFlops < 3.7e9);
+    const QJsonObject json = modelInfoToJson(info);
+    QCOMPARE(json.value("layers").toArray().size(), 21);
+    QCOMPARE(json.value("total_params").toDouble(), 11173962.0);
+}
+
+void TestModels::everyZooModelRunsForward_data()
+{
+    QTest::addColumn<QString>("name");
+    for (const QString& name : zooModelNames())
+        QTest::newRow(qPrintable(name)) << name;
+}
+
+void TestModels::everyZooModelRunsForward()
+{
+    QFETCH(QString, name);
+    const bool lenet = name.startsWith("lenet");
+    const ModelSpec spec{name, 7, lenet ? 1 : 3, lenet ? 28 : 32, 0.125};
+    auto model = models::createModel(spec);
+    model->eval();
+    torch::NoGradGuard noGrad;
+    const auto y = model->forward(torch::randn({2, spec.inChannels, spec.inputSize, spec.inputSize}));
+    QCOMPARE(y.sizes().vec(), (std::vector<int64_t>{2, 7}));
+    QVERIFY(!describeModel(spec).layers.isEmpty());
+}
+
+void TestModels::widthMultiplierScalesChannels()
+{
+    const ModelInfo info = describeModel({QStringLiteral("cifar_resnet18"), 10, 1, 28, 0.25});
+    QCOMPARE(info.layers.first().weightShape, (QVector<qint64>{16, 1, 3, 3}));
+    QCOMPARE(info.layers[19].weightShape, (QVector<qint64>{128, 128, 3, 3}));
+    QCOMPARE(info.layers.last().outShape, (QVector<qint64>{10}));
+}
+
+void TestModels::badOptionsGiveClearErrors()
+{
+    auto message = [](const ModelSpec& spec) {
+        try {
+            describeModel(spec);
+        } catch (const Error& e) {
+            return QString::fromUtf8(e.what());
+        }
+        return QString();
+    };
+    QVERIFY(message({QStringLiteral("resnet9000"), 10, 3, 32, 1.0}).contains("unknown model 'resnet9000'"));
+    QVERIFY(message({QStringLiteral("vgg11"), 10, 3, 28, 1.0}).contains("too small"));
+    QVERIFY(message({QStringLiteral("lenet300"), 0, 1, 28, 1.0}).contains("classes"));
+    QVERIFY(message({QStringLiteral("lenet300"), 10, 1, 28, -1.0}).contains("width"));
+}
+
+void TestModels::surgeryReplacesAndRestores()
+{
+    auto model = models::createModel({QStringLiteral("cifar_resnet18"), 10, 3, 32, 0.25});
+    model->eval();
+    torch::NoGradGuard noGrad;
+    const auto x = torch::randn({2, 3, 32, 32});
+    const auto before = model->forward(x);
+
+    // Replace layer2.0.downsample.0 by a conv that outputs zeros: the output must change.
+    auto zero = std::make_shared<nn::Conv2d>(nn::ConvOptions{16, 32, 1, 2, 0, 1, 1, false});
+    zero->weight.zero_();
+    auto original = models::replaceLayer(*model, "layer2.0.downsample.0", zero);
+    QCOMPARE(models::findLayer(*model, "layer2.0.downsample.0").get(), zero.get());
+    QVERIFY(model->named_parameters().find("layer2.0.downsample.0.weight")->data_ptr() == zero->weight.data_ptr());
+    QVERIFY(!torch::allclose(model->forward(x), before));
+
+    // Put the original back: identical outputs again.
+    models::replaceLayer(*model, "layer2.0.downsample.0", original);
+    QVERIFY(torch::equal(model->forward(x), before));
+
+    QVERIFY_THROWS_EXCEPTION(Error, models::findLayer(*model, "layer9.0.conv1"));
+    QVERIFY_THROWS_EXCEPTION(Error, models::replaceLayer(*model, "layer1.0.nothing", zero));
+}
+
+void TestModels::layerSelection()
+{
+    const ModelInfo info = describeModel({QStringLiteral("cifar_resnet18"), 10, 3, 32, 0.25});
+    QCOMPARE(resolveLayerSelection(info, "4,15"), (QVector<int>{4, 15}));
+    QCOMPARE(resolveLayerSelection(info, "16-20,layer1.0.conv1"), (QVector<int>{2, 16, 17, 18, 19, 20}));
+    QCOMPARE(resolveLayerSelection(info, "all", "Conv2d").size(), 20);
+    QCOMPARE(resolveLayerSelection(info, "all").size(), 21);
+    QVERIFY_THROWS_EXCEPTION(Error, resolveLayerSelection(info, "22"));
+    QVERIFY_THROWS_EXCEPTION(Error, resolveLayerSelection(info, "layer5.conv"));
+    QVERIFY_THROWS_EXCEPTION(Error, resolveLayerSelection(info, ""));
+}
+
+QTEST_GUILESS_MAIN(TestModels)
+#include "test_models.moc"
