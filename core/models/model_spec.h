@@ -17,4 +17,8 @@ struct ModelSpec {
 /// The architectures createModel() knows, in display order.
 QStringList zooModelNames();
 
+/// `name` with its natural input: lenet* 1×28×28 (MNIST-like), cifar_* 3×32×32, ImageNet models
+/// 3×224×224 with 1000 classes.
+ModelSpec defaultModelSpec(const QString& name);
+
 } // namespace ranklab

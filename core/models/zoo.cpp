@@ -19,6 +19,20 @@ QStringList zooModelNames()
             QStringLiteral("lenet300"),       QStringLiteral("lenet5")};
 }
 
+ModelSpec defaultModelSpec(const QString& name)
+{
+    ModelSpec spec;
+    spec.name = name;
+    if (name.startsWith(QLatin1String("lenet"))) {
+        spec.inChannels = 1;
+        spec.inputSize = 28;
+    } else if (!name.startsWith(QLatin1String("cifar_"))) {
+        spec.numClasses = 1000;
+        spec.inputSize = 224;
+    }
+    return spec;
+}
+
 namespace models {
 
 int64_t scaledChannels(int64_t channels, double width)

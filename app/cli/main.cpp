@@ -1,0 +1,99 @@
+// ranklab-cli: every RankLab experiment, headless. Exit 0 success, 1 runtime failure, 2 usage error.
+#include <csignal>
+#include <cstdio>
+#include <exception>
+
+#include <QCoreApplication>
+
+#include "app/cli/cli_args.h"
+#include "app/cli/commands.h"
+#include "core/error.h"
+#include "ranklab/version.h"
+
+namespace ranklab::cli {
+
+namespace {
+std::atomic_bool gCancel{false};
+
+void onSignal(int)
+{
+    if (gCancel.exchange(true)) // second signal: stop now
+        std::_Exit(130);
+}
+
+struct Command {
+    const char* name;
+    int (*run)(const QStringList&);
+    const char* summary;
+};
+
+const Command kCommands[] = {
+    {"info", runInfo, "list a model's layers: index, name, shapes, parameters, FLOPs"},
+    {"train", runTrain, "train a model into a run folder (resumable)"},
+    {"eval", runEval, "evaluate weights on a test split"},
+    {"export", runExport, "write weights as a PyTorch state dict"},
+};
+
+void printUsage(std::FILE* to)
+{
+    std::fprintf(to, "Usage: ranklab-cli <command> [options]   (ranklab-cli <command> --help for its options)\n\nCommands:\n");
+    for (const Command& c : kCommands)
+        std::fprintf(to, "  %-10s %s\n", c.name, c.summary);
+    std::fprintf(to, "\n  --version  print the version\n  --help     this help\n");
+}
+} // namespace
+
+const std::atomic_bool* cancelFlag()
+{
+    return &gCancel;
+}
+
+void installCancelHandler()
+{
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+}
+
+} // namespace ranklab::cli
+
+int main(int argc, char** argv)
+{
+    using namespace ranklab::cli;
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("ranklab"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(RANKLAB_VERSION));
+    QStringList args = QCoreApplication::arguments().mid(1);
+    if (args.isEmpty()) {
+        printUsage(stderr);
+        return 2;
+    }
+    const QString command = args.takeFirst();
+    if (command == QLatin1String("--version") || command == QLatin1String("version")) {
+        std::printf("ranklab-cli %s\n", RANKLAB_VERSION);
+        return 0;
+    }
+    if (command == QLatin1String("--help") || command == QLatin1String("help")) {
+        printUsage(stdout);
+        return 0;
+    }
+    installCancelHandler();
+    for (const Command& c : kCommands) {
+        if (command != QLatin1String(c.name))
+            continue;
+        try {
+            return c.run(args);
+        } catch (const UsageError& e) {
+            std::fprintf(stderr, "ranklab-cli %s: %s\nSee 'ranklab-cli %s --help'.\n", c.name, e.what(), c.name);
+            return 2;
+        } catch (const ranklab::Error& e) {
+            std::fprintf(stderr, "ranklab-cli %s: error: %s\n", c.name, e.what());
+            return 1;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "ranklab-cli %s: internal error: %s\n", c.name, e.what());
+            return 1;
+        }
+    }
+    std::fprintf(stderr, "ranklab-cli: unknown command '%s'.\n", qPrintable(command));
+    printUsage(stderr);
+    return 2;
+}

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <QString>
+
+#include "core/models/model_spec.h"
+
+namespace ranklab::io {
+
+/// `ranklab-cli export`: loads `weightsPath` (any supported format) into the zoo model `spec` — so a file of
+/// another architecture is refused with the list of differences — and writes a PyTorch state dict that
+/// Python's torch.load reads and torchvision's load_state_dict(strict=True) accepts. Atomic write.
+void exportWeights(const ModelSpec& spec, const QString& weightsPath, const QString& outPath);
+
+} // namespace ranklab::io

@@ -1,0 +1,80 @@
+#pragma once
+
+#include <functional>
+
+#include <QJsonObject>
+#include <QString>
+#include <QVector>
+
+#include "core/data/data_spec.h"
+#include "core/models/model_spec.h"
+
+namespace ranklab {
+
+/// Everything one training run needs; params.json holds exactly this (plus the version), so a run can be
+/// re-run from its folder. Defaults follow paper A's pipeline (SGD, momentum 0.9, wd 5e-4, LR 0.1, cosine).
+struct TrainParams {
+    ModelSpec model;           ///< inChannels/inputSize 0: taken from the data
+    DataSpec data;
+    int epochs = 10;
+    int batchSize = 128;
+    int evalBatchSize = 512;
+    double lr = 0.1;
+    double momentum = 0.9;
+    double weightDecay = 5e-4;
+    QString schedule = QStringLiteral("cosine"); ///< cosine (T_max = epochs, per epoch) | constant
+    quint64 seed = 0;
+    bool deterministic = false; ///< deterministic algorithms only (same results run to run, maybe slower)
+    int threads = 0;            ///< intra-op threads; 0: all cores
+    QString initWeights;        ///< optional weights file (any format io::readStateDict knows) to start from
+};
+
+QJsonObject toJson(const TrainParams& params);
+/// Inverse of toJson; missing keys keep their defaults. Throws ranklab::Error on wrong types.
+TrainParams trainParamsFromJson(const QJsonObject& json);
+
+/// One row of metrics.csv: the figures of one finished epoch.
+struct EpochMetrics {
+    int epoch = 0;                ///< 1-based
+    QString phase = QStringLiteral("train"); ///< e.g. "basis" / "full" for skip training (paper A §4.2)
+    double lr = 0;                ///< learning rate used during this epoch
+    double trainLoss = 0, trainTop1 = 0;
+    double testLoss = 0, testTop1 = 0, testTop5 = 0; ///< accuracies in [0,1]
+    double trainSeconds = 0;      ///< wall time of the training part of the epoch
+    double evalSeconds = 0;
+    double imagesPerSecond = 0;   ///< training images / trainSeconds
+};
+
+/// Live progress of a job, reported at least once per batch.
+struct TrainProgress {
+    int epoch = 0, epochs = 0;    ///< epoch 1-based
+    qint64 step = 0, stepsPerEpoch = 0;
+    double fraction = 0;          ///< of the whole run, in [0,1]
+    double etaSeconds = -1;       ///< -1 while unknown
+    double batchLoss = 0;
+    QString phase;
+};
+
+/// What a finished (or stopped) run reports; summary.json holds the completed ones.
+struct TrainSummary {
+    QString status;               ///< completed | cancelled
+    int epochsDone = 0;
+    double finalTestTop1 = 0, finalTestTop5 = 0, finalTestLoss = 0;
+    double bestTestTop1 = 0;
+    double trainSeconds = 0;      ///< sum over epochs (training part only)
+    double totalSeconds = 0;
+    qint64 params = 0;
+    QString weightsPath;          ///< final weights (RankLab format)
+    QVector<EpochMetrics> history;
+    QJsonObject extra;            ///< job-specific figures (per-phase times, …)
+};
+QJsonObject toJson(const TrainSummary& summary);
+
+/// Hooks a job passes to the trainer; all are called on the training thread and may be empty.
+struct TrainCallbacks {
+    std::function<void(const TrainProgress&)> progress;
+    std::function<void(const EpochMetrics&)> epochDone;
+    std::function<void(const QString&)> log;
+};
+
+} // namespace ranklab

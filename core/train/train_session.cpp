@@ -1,0 +1,458 @@
+#include "core/train/train_session.h"
+
+#include <chrono>
+#include <cmath>
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+#include "core/io/checkpoint.h"
+#include "core/io/weights.h"
+#include "core/models/zoo.h"
+#include "core/train/evaluate_internal.h"
+#include "core/train/lr_schedule.h"
+#include "core/train/metrics_file.h"
+#include "core/train/trainer.h"
+#include "ranklab/version.h"
+
+namespace ranklab {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start)
+{
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+QJsonArray toJsonArray(const QVector<double>& v)
+{
+    QJsonArray a;
+    for (double x : v)
+        a.append(x);
+    return a;
+}
+
+QVector<double> doublesFromJson(const QJsonValue& value)
+{
+    QVector<double> v;
+    for (const QJsonValue& x : value.toArray())
+        v.push_back(x.toDouble());
+    return v;
+}
+
+const QString kParamsFile = QStringLiteral("params.json");
+const QString kMetricsFile = QStringLiteral("metrics.csv");
+const QString kSummaryFile = QStringLiteral("summary.json");
+const QString kCheckpointFile = QStringLiteral("checkpoint.rlk");
+const QString kWeightsFile = QStringLiteral("model.rlk");
+} // namespace
+
+QJsonObject toJson(const TrainParams& p)
+{
+    const QJsonObject model{{QStringLiteral("name"), p.model.name},
+                            {QStringLiteral("num_classes"), p.model.numClasses},
+                            {QStringLiteral("in_channels"), p.model.inChannels},
+                            {QStringLiteral("input_size"), p.model.inputSize},
+                            {QStringLiteral("width"), p.model.width}};
+    const QJsonObject data{{QStringLiteral("name"), p.data.name},
+                           {QStringLiteral("dir"), p.data.dir},
+                           {QStringLiteral("subset"), p.data.subset},
+                           {QStringLiteral("test_subset"), p.data.testSubset},
+                           {QStringLiteral("seed"), QString::number(p.data.seed)},
+                           {QStringLiteral("mean"), toJsonArray(p.data.mean)},
+                           {QStringLiteral("std"), toJsonArray(p.data.std)},
+                           {QStringLiteral("resize"), p.data.resize},
+                           {QStringLiteral("channels"), p.data.channels},
+                           {QStringLiteral("augment"), p.data.augment},
+                           {QStringLiteral("crop_padding"), p.data.cropPadding},
+                           {QStringLiteral("test_fraction"), p.data.testFraction}};
+    return QJsonObject{{QStringLiteral("model"), model},
+                       {QStringLiteral("data"), data},
+                       {QStringLiteral("epochs"), p.epochs},
+                       {QStringLiteral("batch_size"), p.batchSize},
+                       {QStringLiteral("eval_batch_size"), p.evalBatchSize},
+                       {QStringLiteral("lr"), p.lr},
+                       {QStringLiteral("momentum"), p.momentum},
+                       {QStringLiteral("weight_decay"), p.weightDecay},
+                       {QStringLiteral("schedule"), p.schedule},
+                       {QStringLiteral("seed"), QString::number(p.seed)},
+                       {QStringLiteral("deterministic"), p.deterministic},
+                       {QStringLiteral("threads"), p.threads},
+                       {QStringLiteral("init_weights"), p.initWeights}};
+}
+
+TrainParams trainParamsFromJson(const QJsonObject& json)
+{
+    TrainParams p;
+    const QJsonObject model = json.value(QStringLiteral("model")).toObject();
+    p.model.name = model.value(QStringLiteral("name")).toString(p.model.name);
+    p.model.numClasses = model.value(QStringLiteral("num_classes")).toInt(p.model.numClasses);
+    p.model.inChannels = model.value(QStringLiteral("in_channels")).toInt(p.model.inChannels);
+    p.model.inputSize = model.value(QStringLiteral("input_size")).toInt(p.model.inputSize);
+    p.model.width = model.value(QStringLiteral("width")).toDouble(p.model.width);
+    const QJsonObject data = json.value(QStringLiteral("data")).toObject();
+    p.data.name = data.value(QStringLiteral("name")).toString(p.data.name);
+    p.data.dir = data.value(QStringLiteral("dir")).toString();
+    p.data.subset = data.value(QStringLiteral("subset")).toInt();
+    p.data.testSubset = data.value(QStringLiteral("test_subset")).toInt();
+    p.data.seed = data.value(QStringLiteral("seed")).toString().toULongLong();
+    p.data.mean = doublesFromJson(data.value(QStringLiteral("mean")));
+    p.data.std = doublesFromJson(data.value(QStringLiteral("std")));
+    p.data.resize = data.value(QStringLiteral("resize")).toInt();
+    p.data.channels = data.value(QStringLiteral("channels")).toInt();
+    p.data.augment = data.value(QStringLiteral("augment")).toBool();
+    p.data.cropPadding = data.value(QStringLiteral("crop_padding")).toInt(p.data.cropPadding);
+    p.data.testFraction = data.value(QStringLiteral("test_fraction")).toDouble(p.data.testFraction);
+    p.epochs = json.value(QStringLiteral("epochs")).toInt(p.epochs);
+    p.batchSize = json.value(QStringLiteral("batch_size")).toInt(p.batchSize);
+    p.evalBatchSize = json.value(QStringLiteral("eval_batch_size")).toInt(p.evalBatchSize);
+    p.lr = json.value(QStringLiteral("lr")).toDouble(p.lr);
+    p.momentum = json.value(QStringLiteral("momentum")).toDouble(p.momentum);
+    p.weightDecay = json.value(QStringLiteral("weight_decay")).toDouble(p.weightDecay);
+    p.schedule = json.value(QStringLiteral("schedule")).toString(p.schedule);
+    p.seed = json.value(QStringLiteral("seed")).toString().toULongLong();
+    p.deterministic = json.value(QStringLiteral("deterministic")).toBool();
+    p.threads = json.value(QStringLiteral("threads")).toInt();
+    p.initWeights = json.value(QStringLiteral("init_weights")).toString();
+    return p;
+}
+
+QJsonObject toJson(const TrainSummary& s)
+{
+    QJsonObject o{{QStringLiteral("status"), s.status},
+                  {QStringLiteral("epochs_done"), s.epochsDone},
+                  {QStringLiteral("final_test_top1"), s.finalTestTop1},
+                  {QStringLiteral("final_test_top5"), s.finalTestTop5},
+                  {QStringLiteral("final_test_loss"), s.finalTestLoss},
+                  {QStringLiteral("best_test_top1"), s.bestTestTop1},
+                  {QStringLiteral("train_seconds"), s.trainSeconds},
+                  {QStringLiteral("total_seconds"), s.totalSeconds},
+                  {QStringLiteral("params"), double(s.params)},
+                  {QStringLiteral("weights"), s.weightsPath}};
+    for (auto it = s.extra.begin(); it != s.extra.end(); ++it)
+        o.insert(it.key(), it.value());
+    return o;
+}
+
+namespace train {
+
+TrainSession::TrainSession(TrainParams params, QString outDir, TrainCallbacks callbacks, const std::atomic_bool* cancel,
+                           QString kind, QJsonObject jobParams)
+    : params_(std::move(params)), outDir_(std::move(outDir)), callbacks_(std::move(callbacks)), cancel_(cancel),
+      kind_(std::move(kind)), jobParams_(std::move(jobParams))
+{
+}
+
+TrainSession::~TrainSession() = default;
+
+void TrainSession::log(const QString& line) const
+{
+    if (callbacks_.log)
+        callbacks_.log(line);
+}
+
+void TrainSession::rebuildOptimizer(const std::unordered_map<std::string, torch::Tensor>& initialBuffers)
+{
+    std::vector<std::pair<std::string, torch::Tensor>> named;
+    for (const auto& item : model_->named_parameters())
+        named.emplace_back(item.key(), item.value());
+    if (!optimizer_)
+        optimizer_ = std::make_unique<Sgd>(std::move(named), params_.momentum, params_.weightDecay);
+    else
+        optimizer_->resetParameters(std::move(named), initialBuffers);
+}
+
+void TrainSession::prepare(bool resume)
+{
+    if (params_.epochs < 1)
+        throw Error(QStringLiteral("the number of epochs must be at least 1, not %1.").arg(params_.epochs));
+    if (params_.batchSize < 1 || params_.evalBatchSize < 1)
+        throw Error(QStringLiteral("the batch size must be at least 1, not %1.").arg(params_.batchSize));
+    if (!(params_.lr > 0) || !std::isfinite(params_.lr))
+        throw Error(QStringLiteral("the learning rate must be a positive number, not %1.").arg(params_.lr));
+    if (params_.momentum < 0 || params_.momentum >= 1 || params_.weightDecay < 0)
+        throw Error(QStringLiteral("momentum must be in [0, 1) and weight decay at least 0."));
+    scheduledLearningRate(params_.schedule, params_.lr, 0, params_.epochs); // validates the schedule name
+
+    io::ensureWritableDir(outDir_);
+    const QDir dir(outDir_);
+    const QJsonObject stored{{QStringLiteral("kind"), kind_},
+                             {QStringLiteral("version"), QStringLiteral(RANKLAB_VERSION)},
+                             {QStringLiteral("params"), toJson(params_)},
+                             {QStringLiteral("job"), jobParams_}};
+    if (QFileInfo::exists(dir.filePath(kParamsFile))) {
+        if (!resume)
+            throw Error(QStringLiteral("%1 already holds a run; use --resume to continue it or choose another --out.")
+                            .arg(outDir_));
+        QJsonObject previous = io::readJsonObject(dir.filePath(kParamsFile));
+        QJsonObject a = previous.value(QStringLiteral("params")).toObject(), b = toJson(params_);
+        a.remove(QStringLiteral("threads"));
+        b.remove(QStringLiteral("threads"));
+        if (a != b || previous.value(QStringLiteral("job")).toObject() != jobParams_
+            || previous.value(QStringLiteral("kind")).toString() != kind_)
+            throw Error(QStringLiteral("%1 holds a run with different parameters; resume it with the same options or "
+                                       "choose another --out.")
+                            .arg(outDir_));
+    } else {
+        io::writeJsonAtomic(dir.filePath(kParamsFile), stored);
+    }
+
+    torch::manual_seed(params_.seed);
+    at::globalContext().setDeterministicAlgorithms(params_.deterministic, /*warn_only=*/false);
+    applyThreadCount(params_.threads);
+
+    DataSpec dataSpec = params_.data;
+    ModelSpec modelSpec = params_.model;
+    resolveModelAndData(modelSpec, dataSpec);
+    log(QStringLiteral("loading %1…").arg(dataSpec.name));
+    data_ = data::loadDataset(dataSpec);
+    resolveModelAndData(modelSpec, dataSpec, data_.outChannels, data_.train.height());
+    if (modelSpec.numClasses < data_.train.classNames.size())
+        throw Error(QStringLiteral("the model has %1 classes but %2 has %3; set --num-classes.")
+                        .arg(modelSpec.numClasses)
+                        .arg(data_.name)
+                        .arg(data_.train.classNames.size()));
+    model_ = models::createModel(modelSpec);
+    if (!params_.initWeights.isEmpty())
+        io::loadWeights(*model_, params_.initWeights);
+    rebuildOptimizer();
+    trainLoader_ = std::make_unique<data::BatchLoader>(data_.train, data_.norm, data_.outChannels, params_.batchSize,
+                                                       true, dataSpec.augment, dataSpec.cropPadding, params_.seed);
+    testLoader_ = std::make_unique<data::BatchLoader>(data_.test, data_.norm, data_.outChannels, params_.evalBatchSize,
+                                                      false, false, 0, params_.seed);
+    log(QStringLiteral("%1: %2 training and %3 test images of %4×%5×%6; model %7 with %8 parameters")
+            .arg(data_.name)
+            .arg(data_.train.size())
+            .arg(data_.test.size())
+            .arg(data_.outChannels)
+            .arg(data_.train.height())
+            .arg(data_.train.width())
+            .arg(modelSpec.name)
+            .arg(qlonglong([this] {
+                int64_t n = 0;
+                for (const auto& p : model_->parameters())
+                    n += p.numel();
+                return n;
+            }())));
+}
+
+int TrainSession::loadCheckpoint(const TrainHooks& hooks)
+{
+    const QString path = QDir(outDir_).filePath(kCheckpointFile);
+    if (!QFileInfo::exists(path))
+        return 0;
+    const io::Checkpoint checkpoint = io::readCheckpoint(path);
+    const int epochsDone = checkpoint.meta.value(QStringLiteral("epochs_done")).toInt(-1);
+    if (epochsDone < 0 || epochsDone > params_.epochs)
+        throw Error(QStringLiteral("%1 does not belong to this run (epochs done: %2).").arg(path).arg(epochsDone));
+    if (hooks.beforeEpoch && epochsDone < params_.epochs)
+        hooks.beforeEpoch(*this, epochsDone);
+    io::loadStateDict(*model_, checkpoint.model, path);
+    std::unordered_map<std::string, torch::Tensor> buffers;
+    for (const auto& [name, tensor] : checkpoint.optimizer) {
+        if (name.rfind("momentum.", 0) == 0)
+            buffers.emplace(name.substr(9), tensor);
+        else if (name == "rng.cpu") {
+            auto gen = at::detail::getDefaultCPUGenerator();
+            std::lock_guard<std::mutex> lock(gen.mutex());
+            gen.set_state(tensor);
+        }
+    }
+    optimizer_->setMomentumBuffers(std::move(buffers));
+    history_ = readMetricsCsv(QDir(outDir_).filePath(kMetricsFile));
+    history_.resize(std::min<int>(history_.size(), epochsDone));
+    log(QStringLiteral("resuming after epoch %1 of %2").arg(epochsDone).arg(params_.epochs));
+    return epochsDone;
+}
+
+void TrainSession::saveCheckpoint(int epochsDone) const
+{
+    io::Checkpoint checkpoint;
+    checkpoint.model = io::moduleStateDict(*model_);
+    for (const auto& [name, buffer] : optimizer_->momentumBuffers())
+        checkpoint.optimizer.emplace_back("momentum." + name, buffer);
+    {
+        auto gen = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        checkpoint.optimizer.emplace_back("rng.cpu", gen.get_state());
+    }
+    checkpoint.meta = QJsonObject{{QStringLiteral("epochs_done"), epochsDone},
+                                  {QStringLiteral("kind"), kind_},
+                                  {QStringLiteral("version"), QStringLiteral(RANKLAB_VERSION)},
+                                  {QStringLiteral("params"), toJson(params_)}};
+    io::writeCheckpoint(QDir(outDir_).filePath(kCheckpointFile), checkpoint);
+}
+
+void TrainSession::reportProgress(int epoch, int64_t step, double batchLoss, const QString& phase)
+{
+    if (!callbacks_.progress)
+        return;
+    TrainProgress p;
+    p.epoch = epoch + 1;
+    p.epochs = params_.epochs;
+    p.step = step;
+    p.stepsPerEpoch = trainLoader_->batchesPerEpoch();
+    const double total = double(p.stepsPerEpoch) * params_.epochs;
+    const double done = double(p.stepsPerEpoch) * epoch + double(step);
+    p.fraction = total > 0 ? done / total : 0;
+    if (timedSteps_ > 0) {
+        const double perStep = stepSeconds_ / double(timedSteps_);
+        p.etaSeconds = (total - done) * perStep + lastEvalSeconds_ * (params_.epochs - epoch);
+    }
+    p.batchLoss = batchLoss;
+    p.phase = phase;
+    callbacks_.progress(p);
+}
+
+EpochMetrics TrainSession::trainEpoch(int epoch, const QString& phase)
+{
+    EpochMetrics m;
+    m.epoch = epoch + 1;
+    m.phase = phase;
+    m.lr = scheduledLearningRate(params_.schedule, params_.lr, epoch, params_.epochs);
+    model_->train();
+    trainLoader_->startEpoch(epoch);
+    torch::Tensor x, y;
+    double lossSum = 0;
+    int64_t correct = 0, seen = 0, step = 0;
+    const auto start = Clock::now();
+    while (true) {
+        if (cancel_ && cancel_->load())
+            return m;
+        const auto stepStart = Clock::now();
+        if (!trainLoader_->next(x, y))
+            break;
+        optimizer_->zeroGrad();
+        const auto logits = model_->forward(x);
+        const auto loss = torch::cross_entropy_loss(logits, y);
+        const double lossValue = loss.item<double>();
+        if (!std::isfinite(lossValue))
+            throw Error(QStringLiteral("training diverged: the loss became %1 in epoch %2, batch %3; the last good "
+                                       "checkpoint (after epoch %4) is kept in %5 — try a lower learning rate.")
+                            .arg(lossValue)
+                            .arg(epoch + 1)
+                            .arg(step + 1)
+                            .arg(epoch)
+                            .arg(outDir_));
+        loss.backward();
+        optimizer_->step(m.lr);
+        const int64_t n = y.size(0);
+        lossSum += lossValue * double(n);
+        correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+        seen += n;
+        ++step;
+        stepSeconds_ += secondsSince(stepStart);
+        ++timedSteps_;
+        reportProgress(epoch, step, lossValue, phase);
+    }
+    m.trainSeconds = secondsSince(start);
+    m.trainLoss = seen ? lossSum / double(seen) : 0;
+    m.trainTop1 = seen ? double(correct) / double(seen) : 0;
+    m.imagesPerSecond = m.trainSeconds > 0 ? double(seen) / m.trainSeconds : 0;
+
+    const auto evalStart = Clock::now();
+    const EvalResult test = evaluate(*model_, *testLoader_, {}, cancel_);
+    m.evalSeconds = lastEvalSeconds_ = secondsSince(evalStart);
+    m.testLoss = test.loss;
+    m.testTop1 = test.top1;
+    m.testTop5 = test.top5;
+    return m;
+}
+
+TrainSummary TrainSession::run(bool resume, const TrainHooks& hooks)
+{
+    const auto runStart = Clock::now();
+    const QDir dir(outDir_);
+    if (resume && QFileInfo::exists(dir.filePath(kSummaryFile)) && QFileInfo::exists(dir.filePath(kParamsFile))) {
+        prepare(true); // validates that the parameters match
+        TrainSummary done;
+        const QJsonObject s = io::readJsonObject(dir.filePath(kSummaryFile));
+        done.status = s.value(QStringLiteral("status")).toString();
+        done.epochsDone = s.value(QStringLiteral("epochs_done")).toInt();
+        done.finalTestTop1 = s.value(QStringLiteral("final_test_top1")).toDouble();
+        done.finalTestTop5 = s.value(QStringLiteral("final_test_top5")).toDouble();
+        done.finalTestLoss = s.value(QStringLiteral("final_test_loss")).toDouble();
+        done.bestTestTop1 = s.value(QStringLiteral("best_test_top1")).toDouble();
+        done.trainSeconds = s.value(QStringLiteral("train_seconds")).toDouble();
+        done.totalSeconds = s.value(QStringLiteral("total_seconds")).toDouble();
+        done.params = qint64(s.value(QStringLiteral("params")).toDouble());
+        done.weightsPath = s.value(QStringLiteral("weights")).toString();
+        done.history = readMetricsCsv(dir.filePath(kMetricsFile));
+        log(QStringLiteral("%1 is already complete").arg(outDir_));
+        return done;
+    }
+    prepare(resume);
+    const int firstEpoch = resume ? loadCheckpoint(hooks) : 0;
+
+    TrainSummary summary;
+    summary.status = QStringLiteral("completed");
+    for (int epoch = firstEpoch; epoch < params_.epochs; ++epoch) {
+        if (hooks.beforeEpoch)
+            hooks.beforeEpoch(*this, epoch);
+        const QString phase = hooks.phase ? hooks.phase(epoch) : QStringLiteral("train");
+        const EpochMetrics m = trainEpoch(epoch, phase);
+        if (cancel_ && cancel_->load()) {
+            summary.status = QStringLiteral("cancelled");
+            log(QStringLiteral("cancelled in epoch %1; resumable from epoch %2").arg(epoch + 1).arg(epoch));
+            break;
+        }
+        history_.push_back(m);
+        io::writeFileAtomic(dir.filePath(kMetricsFile), metricsToCsv(history_));
+        saveCheckpoint(epoch + 1);
+        log(QStringLiteral("epoch %1/%2 [%3] lr %4  loss %5  train %6%  test %7%  %8 s  %9 img/s")
+                .arg(m.epoch)
+                .arg(params_.epochs)
+                .arg(m.phase)
+                .arg(m.lr, 0, 'g', 4)
+                .arg(m.trainLoss, 0, 'f', 4)
+                .arg(100 * m.trainTop1, 0, 'f', 2)
+                .arg(100 * m.testTop1, 0, 'f', 2)
+                .arg(m.trainSeconds + m.evalSeconds, 0, 'f', 1)
+                .arg(m.imagesPerSecond, 0, 'f', 0));
+        if (callbacks_.epochDone)
+            callbacks_.epochDone(m);
+    }
+
+    summary.history = history_;
+    summary.epochsDone = int(history_.size());
+    for (const EpochMetrics& m : history_) {
+        summary.trainSeconds += m.trainSeconds;
+        summary.bestTestTop1 = std::max(summary.bestTestTop1, m.testTop1);
+    }
+    if (!history_.isEmpty()) {
+        summary.finalTestTop1 = history_.last().testTop1;
+        summary.finalTestTop5 = history_.last().testTop5;
+        summary.finalTestLoss = history_.last().testLoss;
+    }
+    for (const auto& p : model_->parameters())
+        summary.params += p.numel();
+    summary.totalSeconds = secondsSince(runStart);
+    if (hooks.summaryExtra)
+        summary.extra = hooks.summaryExtra(*this);
+    if (summary.status == QLatin1String("completed")) {
+        io::Checkpoint weights;
+        weights.model = io::moduleStateDict(*model_);
+        weights.meta = QJsonObject{{QStringLiteral("kind"), QStringLiteral("weights")},
+                                   {QStringLiteral("version"), QStringLiteral(RANKLAB_VERSION)},
+                                   {QStringLiteral("params"), toJson(params_)}};
+        summary.weightsPath = dir.filePath(kWeightsFile);
+        io::writeCheckpoint(summary.weightsPath, weights);
+        io::writeJsonAtomic(dir.filePath(kSummaryFile), toJson(summary));
+    }
+    return summary;
+}
+
+} // namespace train
+
+TrainSummary runTraining(const TrainParams& params, const QString& outDir, bool resume, const TrainCallbacks& callbacks,
+                         const std::atomic_bool* cancel)
+{
+    train::TrainSession session(params, outDir, callbacks, cancel);
+    return session.run(resume);
+}
+
+} // namespace ranklab

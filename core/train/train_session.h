@@ -1,0 +1,74 @@
+#pragma once
+// Internal header (torch types): the training loop that runTraining and the experiment jobs share.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include <QJsonObject>
+
+#include "core/data/dataset.h"
+#include "core/models/layers.h"
+#include "core/train/sgd.h"
+#include "core/train/train_params.h"
+
+namespace ranklab::train {
+
+class TrainSession;
+
+/// Ways a job shapes a run without rewriting the loop (e.g. basis convs for the first epochs).
+struct TrainHooks {
+    /// Called before epoch `epoch` (0-based) trains — also once before a checkpoint of a resumed run is
+    /// loaded, with the epoch that comes next — so the job can put the model into that epoch's structure
+    /// (module surgery) and call session.rebuildOptimizer(). Must be idempotent.
+    std::function<void(TrainSession& session, int epoch)> beforeEpoch;
+    /// The phase name recorded in metrics.csv for `epoch` (default "train").
+    std::function<QString(int epoch)> phase;
+    /// Extra figures merged into summary.json.
+    std::function<QJsonObject(const TrainSession& session)> summaryExtra;
+};
+
+/// One training run in one run folder; see runTraining() for the files and the resume contract.
+class TrainSession final {
+public:
+    TrainSession(TrainParams params, QString outDir, TrainCallbacks callbacks, const std::atomic_bool* cancel,
+                 QString kind = QStringLiteral("train"), QJsonObject jobParams = {});
+    ~TrainSession();
+    TrainSession(const TrainSession&) = delete;
+    TrainSession& operator=(const TrainSession&) = delete;
+
+    TrainSummary run(bool resume, const TrainHooks& hooks = {});
+
+    const TrainParams& params() const { return params_; }
+    nn::Layer& model() { return *model_; }
+    const std::shared_ptr<nn::Layer>& modelPtr() const { return model_; }
+    Sgd& optimizer() { return *optimizer_; }
+    /// Re-reads the model's parameters after module surgery; `initialBuffers` seeds momentum of new names.
+    void rebuildOptimizer(const std::unordered_map<std::string, torch::Tensor>& initialBuffers = {});
+    const QString& outDir() const { return outDir_; }
+    void log(const QString& line) const;
+
+private:
+    void prepare(bool resume);
+    int loadCheckpoint(const TrainHooks& hooks);
+    void saveCheckpoint(int epochsDone) const;
+    EpochMetrics trainEpoch(int epoch, const QString& phase);
+    void reportProgress(int epoch, int64_t step, double batchLoss, const QString& phase);
+
+    TrainParams params_;
+    QString outDir_;
+    TrainCallbacks callbacks_;
+    const std::atomic_bool* cancel_;
+    QString kind_;
+    QJsonObject jobParams_;
+    data::DatasetSplits data_;
+    std::unique_ptr<data::BatchLoader> trainLoader_, testLoader_;
+    std::shared_ptr<nn::Layer> model_;
+    std::unique_ptr<Sgd> optimizer_;
+    QVector<EpochMetrics> history_;
+    // ETA bookkeeping: seconds per training step and per evaluation, measured in this process.
+    double stepSeconds_ = 0, lastEvalSeconds_ = 0;
+    int64_t timedSteps_ = 0;
+};
+
+} // namespace ranklab::train
