@@ -16,7 +16,7 @@ QByteArray metricsToCsv(const QVector<EpochMetrics>& rows)
 {
     QByteArray csv(kHeader);
     csv += '\n';
-    auto num = [](double v) { return QByteArray::number(v, 'g', 9); };
+    auto num = [](double v) { return QByteArray::number(v, 'g', 17); }; // round-trips exactly
     for (const EpochMetrics& m : rows) {
         csv += QByteArray::number(m.epoch) + ',' + m.phase.toUtf8() + ',' + num(m.lr) + ',' + num(m.trainLoss) + ','
             + num(m.trainTop1) + ',' + num(m.testLoss) + ',' + num(m.testTop1) + ',' + num(m.testTop5) + ','

@@ -197,8 +197,6 @@ void TrainSession::prepare(bool resume)
             throw Error(QStringLiteral("%1 holds a run with different parameters; resume it with the same options or "
                                        "choose another --out.")
                             .arg(outDir_));
-    } else {
-        io::writeJsonAtomic(dir.filePath(kParamsFile), stored);
     }
 
     torch::manual_seed(params_.seed);
@@ -220,6 +218,9 @@ void TrainSession::prepare(bool resume)
     if (!params_.initWeights.isEmpty())
         io::loadWeights(*model_, params_.initWeights);
     rebuildOptimizer();
+    // Only a run that could start leaves a folder behind: bad data or options leave nothing to resume.
+    if (!QFileInfo::exists(dir.filePath(kParamsFile)))
+        io::writeJsonAtomic(dir.filePath(kParamsFile), stored);
     trainLoader_ = std::make_unique<data::BatchLoader>(data_.train, data_.norm, data_.outChannels, params_.batchSize,
                                                        true, dataSpec.augment, dataSpec.cropPadding, params_.seed);
     testLoader_ = std::make_unique<data::BatchLoader>(data_.test, data_.norm, data_.outChannels, params_.evalBatchSize,
@@ -331,13 +332,15 @@ EpochMetrics TrainSession::trainEpoch(int epoch, const QString& phase)
         const auto loss = torch::cross_entropy_loss(logits, y);
         const double lossValue = loss.item<double>();
         if (!std::isfinite(lossValue))
-            throw Error(QStringLiteral("training diverged: the loss became %1 in epoch %2, batch %3; the last good "
-                                       "checkpoint (after epoch %4) is kept in %5 — try a lower learning rate.")
+            throw Error(QStringLiteral("training diverged: the loss became %1 in epoch %2, batch %3; %4 — try a lower "
+                                       "learning rate.")
                             .arg(lossValue)
                             .arg(epoch + 1)
                             .arg(step + 1)
-                            .arg(epoch)
-                            .arg(outDir_));
+                            .arg(epoch > 0 ? QStringLiteral("the last good checkpoint (after epoch %1) is kept in %2")
+                                                 .arg(epoch)
+                                                 .arg(outDir_)
+                                           : QStringLiteral("no epoch had finished, so there is no checkpoint")));
         loss.backward();
         optimizer_->step(m.lr);
         const int64_t n = y.size(0);

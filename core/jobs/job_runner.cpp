@@ -1,0 +1,89 @@
+#include "core/jobs/job_runner.h"
+
+#include <QCoreApplication>
+#include <QEventLoop>
+#include <QMetaObject>
+
+#include "core/error.h"
+
+namespace ranklab {
+
+JobRunner::JobRunner(int concurrentJobs, QObject* parent) : QObject(parent)
+{
+    pool_.setMaxThreadCount(std::max(1, concurrentJobs));
+}
+
+JobRunner::~JobRunner()
+{
+    queue_.clear();
+    for (Job* job : jobs_)
+        job->requestCancel();
+    pool_.waitForDone();
+    qDeleteAll(jobs_);
+}
+
+void JobRunner::enqueue(Job* job)
+{
+    job->setParent(nullptr);
+    jobs_.push_back(job);
+    queue_.push_back(job);
+    Q_EMIT jobAdded(job);
+    startNext();
+}
+
+void JobRunner::cancel(Job* job)
+{
+    if (queue_.removeOne(job)) {
+        job->setState(Job::State::Cancelled);
+        Q_EMIT job->cancelled();
+        Q_EMIT jobEnded(job);
+        return;
+    }
+    job->requestCancel();
+}
+
+void JobRunner::startNext()
+{
+    while (running_ < pool_.maxThreadCount() && !queue_.isEmpty()) {
+        Job* job = queue_.takeFirst();
+        ++running_;
+        job->setState(Job::State::Running);
+        Q_EMIT jobStarted(job);
+        pool_.start([this, job] {
+            QJsonObject summary;
+            QString error;
+            try {
+                summary = job->run();
+            } catch (const Error& e) {
+                error = QString::fromUtf8(e.what());
+            } catch (const std::exception& e) {
+                error = QStringLiteral("internal error: %1").arg(QString::fromUtf8(e.what()));
+            }
+            QMetaObject::invokeMethod(this, [this, job, summary, error] {
+                --running_;
+                if (!error.isEmpty()) {
+                    job->setState(Job::State::Failed);
+                    Q_EMIT job->failed(error);
+                } else if (job->cancelRequested() || summary.value(QStringLiteral("status")) == QLatin1String("cancelled")) {
+                    job->setState(Job::State::Cancelled);
+                    Q_EMIT job->cancelled();
+                } else {
+                    job->setState(Job::State::Finished);
+                    Q_EMIT job->finished(summary);
+                }
+                Q_EMIT jobEnded(job);
+                startNext();
+            }, Qt::QueuedConnection);
+        });
+    }
+}
+
+void JobRunner::waitForAll()
+{
+    while (running_ > 0 || !queue_.isEmpty()) {
+        pool_.waitForDone(50);
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    }
+}
+
+} // namespace ranklab

@@ -1,0 +1,63 @@
+#include "core/jobs/workspace.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QStandardPaths>
+
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+
+namespace ranklab {
+
+Workspace::Workspace(QString root) : root_(QDir(root).absolutePath()) {}
+
+QString Workspace::defaultRoot()
+{
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("workspace"));
+}
+
+QString Workspace::createRunDir(const QString& kind, const QString& name) const
+{
+    QString safe = name;
+    safe.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]+")), QStringLiteral("_"));
+    const QDir runs(QDir(root_).filePath(QStringLiteral("runs")));
+    io::ensureWritableDir(runs.path());
+    const QString stem = QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")) + QLatin1Char('-') + kind
+        + QLatin1Char('-') + safe;
+    for (int n = 0; n < 1000; ++n) {
+        const QString candidate = runs.filePath(n == 0 ? stem : stem + QStringLiteral("-%1").arg(n + 1));
+        if (QFileInfo::exists(candidate))
+            continue;
+        if (!QDir().mkpath(candidate))
+            throw Error(QStringLiteral("cannot create the run folder %1.").arg(candidate));
+        return candidate;
+    }
+    throw Error(QStringLiteral("cannot find a free run folder name under %1.").arg(runs.path()));
+}
+
+QVector<RunEntry> Workspace::runs() const
+{
+    QVector<RunEntry> entries;
+    const QDir runs(QDir(root_).filePath(QStringLiteral("runs")));
+    for (const QString& name : runs.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
+        const QDir dir(runs.filePath(name));
+        RunEntry e;
+        e.dir = dir.absolutePath();
+        try {
+            e.params = io::readJsonObject(dir.filePath(QStringLiteral("params.json")));
+            if (QFileInfo::exists(dir.filePath(QStringLiteral("summary.json")))) {
+                e.summary = io::readJsonObject(dir.filePath(QStringLiteral("summary.json")));
+                e.completed = true;
+            }
+        } catch (const Error&) {
+            continue; // a folder being created or damaged: not a run
+        }
+        e.kind = e.params.value(QStringLiteral("kind")).toString();
+        entries.push_back(e);
+    }
+    return entries;
+}
+
+} // namespace ranklab

@@ -1,0 +1,174 @@
+// ranklab-cli's contract: JSON on stdout, exit 0 / 1 (runtime) / 2 (usage), one-sentence errors.
+#include <QtTest>
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QTemporaryDir>
+
+namespace {
+struct Result {
+    int code = -1;
+    QByteArray out, err;
+};
+
+Result cli(const QStringList& args, int timeoutMs = 300000)
+{
+    QProcess p;
+    p.start(QStringLiteral(RANKLAB_CLI), args);
+    p.waitForFinished(timeoutMs);
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+}
+
+QJsonObject lastJsonLine(const QByteArray& out)
+{
+    const QList<QByteArray> lines = out.trimmed().split('\n');
+    return QJsonDocument::fromJson(lines.last()).object();
+}
+
+/// Exactly one error line on stderr (progress lines may precede it), naming the problem.
+bool oneClearSentence(const QByteArray& err, const char* mustContain)
+{
+    QList<QByteArray> errors;
+    for (const QByteArray& line : err.split('\n'))
+        if (line.contains("error:"))
+            errors << line;
+    return errors.size() == 1 && errors.first().contains(mustContain) && errors.first().trimmed().endsWith('.');
+}
+} // namespace
+
+class TestCli final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void versionAndHelp();
+    void infoJson();
+    void usageErrorsExitTwo_data();
+    void usageErrorsExitTwo();
+    void runtimeErrorsExitOne_data();
+    void runtimeErrorsExitOne();
+    void trainEvalExport();
+};
+
+void TestCli::versionAndHelp()
+{
+    const Result v = cli({"--version"});
+    QCOMPARE(v.code, 0);
+    QVERIFY(v.out.startsWith("ranklab-cli 0."));
+    for (const char* command : {"info", "train", "eval", "export"}) {
+        const Result h = cli({command, "--help"});
+        QCOMPARE(h.code, 0);
+        QVERIFY2(h.out.contains("Usage: ranklab-cli"), command);
+    }
+}
+
+void TestCli::infoJson()
+{
+    const Result r = cli({"info", "--model", "cifar_resnet18", "--width", "0.25", "--in-channels", "1", "--input-size", "28", "--json"});
+    QCOMPARE(r.code, 0);
+    const QJsonObject info = lastJsonLine(r.out);
+    QCOMPARE(info.value("model").toString(), QStringLiteral("cifar_resnet18"));
+    const QJsonArray layers = info.value("layers").toArray();
+    QCOMPARE(layers.size(), 21);
+    const QJsonObject l8 = layers[7].toObject();
+    QCOMPARE(l8.value("index").toInt(), 8);
+    QCOMPARE(l8.value("name").toString(), QStringLiteral("layer2.0.downsample.0"));
+    for (const char* key : {"type", "weight_shape", "in_shape", "out_shape", "params", "flops"})
+        QVERIFY2(l8.contains(key), key);
+    QVERIFY(info.value("total_params").toDouble() > 0);
+    QVERIFY(info.value("total_flops").toDouble() > 0);
+}
+
+void TestCli::usageErrorsExitTwo_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("no command") << QStringList{} << "Usage";
+    QTest::newRow("unknown command") << QStringList{"fly"} << "unknown command 'fly'";
+    QTest::newRow("unknown model") << QStringList{"info", "--model", "resnet9000"} << "unknown model 'resnet9000'";
+    QTest::newRow("unknown option") << QStringList{"info", "--model", "lenet5", "--colour", "red"} << "no option --colour";
+    QTest::newRow("bad number") << QStringList{"train", "--model", "lenet5", "--epochs", "many", "--out", "x"} << "--epochs must be";
+    QTest::newRow("missing out") << QStringList{"train", "--model", "lenet5"} << "needs --out";
+    QTest::newRow("bad dataset") << QStringList{"train", "--model", "lenet5", "--dataset", "imagenet", "--out", "x"} << "--dataset must be one of";
+}
+
+void TestCli::usageErrorsExitTwo()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, message);
+    const Result r = cli(args);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(message.toUtf8()), r.err.constData());
+    QVERIFY(r.out.isEmpty());
+}
+
+void TestCli::runtimeErrorsExitOne_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("message");
+    static QTemporaryDir dir;
+    QTest::newRow("missing data dir") << QStringList{"train", "--model", "lenet5", "--dataset", "mnist", "--data-dir", "/nonexistent/mnist", "--out", dir.filePath("never")}
+                                      << "/nonexistent/mnist";
+    QTest::newRow("missing weights") << QStringList{"eval", "--model", "lenet5", "--weights", "/nonexistent/w.pth"} << "/nonexistent/w.pth";
+    QTest::newRow("unwritable out") << QStringList{"train", "--model", "lenet5", "--out", "/proc/version/run"} << "cannot write to /proc/version/run";
+    QTest::newRow("vgg on 28x28") << QStringList{"info", "--model", "vgg11", "--input-size", "28"} << "too small";
+}
+
+void TestCli::runtimeErrorsExitOne()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, message);
+    const Result r = cli(args);
+    QCOMPARE(r.code, 1);
+    QVERIFY2(oneClearSentence(r.err, message.toUtf8().constData()), r.err.constData());
+}
+
+void TestCli::trainEvalExport()
+{
+    QTemporaryDir dir;
+    const QString run = dir.filePath("run");
+    const Result t = cli({"train", "--model", "lenet300", "--subset", "600", "--test-subset", "300", "--epochs", "1",
+                          "--lr", "0.05", "--threads", "1", "--out", run, "--json"});
+    QVERIFY2(t.code == 0, t.err.constData());
+    const QJsonObject summary = lastJsonLine(t.out);
+    QCOMPARE(summary.value("status").toString(), QStringLiteral("completed"));
+    QVERIFY(t.err.contains("epoch 1/1")); // progress goes to stderr
+    // Re-running the same command on the finished folder is refused without --resume, a no-op with it.
+    QCOMPARE(cli({"train", "--model", "lenet300", "--subset", "600", "--test-subset", "300", "--epochs", "1", "--lr", "0.05",
+                  "--out", run}).code, 1);
+    QCOMPARE(cli({"train", "--model", "lenet300", "--subset", "600", "--test-subset", "300", "--epochs", "1", "--lr", "0.05",
+                  "--out", run, "--resume", "--json"}).code, 0);
+
+    const QString predictions = dir.filePath("pred.csv");
+    const Result e = cli({"eval", "--model", "lenet300", "--weights", run + "/model.rlk", "--test-subset", "300",
+                          "--predictions", predictions, "--json"});
+    QVERIFY2(e.code == 0, e.err.constData());
+    const QJsonObject eval = lastJsonLine(e.out);
+    QCOMPARE(eval.value("samples").toInt(), 300);
+    // eval reproduces the trainer's final test accuracy on the same split.
+    QVERIFY(qAbs(eval.value("top1").toDouble() - summary.value("final_test_top1").toDouble()) < 1e-9);
+    for (const char* key : {"top1", "top5", "loss"})
+        QVERIFY(eval.contains(key));
+    QFile csv(predictions);
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const QList<QByteArray> rows = csv.readAll().trimmed().split('\n');
+    QCOMPARE(rows.size(), 301);
+    QVERIFY(rows.first().startsWith("index,label,predicted,logit_0"));
+    QCOMPARE(rows[1].split(',').size(), 13);
+
+    // Weights of another architecture: one sentence, exit 1.
+    const Result wrong = cli({"eval", "--model", "lenet5", "--weights", run + "/model.rlk", "--test-subset", "300"});
+    QCOMPARE(wrong.code, 1);
+    QVERIFY2(oneClearSentence(wrong.err, "does not fit"), wrong.err.constData());
+
+    const QString pth = dir.filePath("lenet300.pth");
+    const Result x = cli({"export", "--model", "lenet300", "--weights", run + "/model.rlk", "--out", pth});
+    QVERIFY2(x.code == 0, x.err.constData());
+    QVERIFY(QFile::exists(pth));
+    // The export loads back as weights, giving the same accuracy.
+    const Result back = cli({"eval", "--model", "lenet300", "--weights", pth, "--test-subset", "300", "--json"});
+    QCOMPARE(back.code, 0);
+    QCOMPARE(lastJsonLine(back.out).value("top1").toDouble(), eval.value("top1").toDouble());
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
