@@ -52,7 +52,6 @@ void TestTrain::lenet300ReachesEightyPercent()
     QTemporaryDir dir;
     TrainParams p = smallRun(QStringLiteral("lenet300"), 10000, 2);
     p.data.testSubset = 0;
-    p.threads = 2;
     int epochsSeen = 0;
     TrainCallbacks cb;
     cb.epochDone = [&epochsSeen](const EpochMetrics&) { ++epochsSeen; };
