@@ -6,6 +6,7 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QIcon>
 
 #include "core/error.h"
 #include "core/jobs/workspace.h"
@@ -78,6 +79,7 @@ int main(int argc, char** argv)
                                                                      : ranklab::Workspace::defaultRoot());
     }
     QApplication app(argc, argv);
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/ranklab/icons/ranklab.svg")));
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("RankLab: low-rank compression laboratory for CNNs"));
     parser.addHelpOption();
