@@ -1,0 +1,244 @@
+// Interop with real PyTorch: torchvision resnet18 and vgg11_bn saved by Debian's python3-torch/torchvision
+// (tests/interop/make_fixtures.py) as default state dicts and TorchScript load into RankLab's zoo models with
+// the same logits, and RankLab's export loads back into torchvision with strict=True.
+
+#include <algorithm>
+#include <functional>
+
+#include <torch/torch.h>
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+#include "core/io/weights.h"
+#include "core/models/zoo.h"
+
+using ranklab::Error;
+using namespace ranklab::io;
+
+namespace {
+
+constexpr double kTolerance = 1e-4;
+
+std::shared_ptr<ranklab::nn::Layer> makeModel(const QString& arch, int numClasses = 1000)
+{
+    ranklab::ModelSpec spec;
+    spec.name = arch;
+    spec.numClasses = numClasses;
+    spec.inChannels = 3;
+    spec.inputSize = 224;
+    spec.width = 1.0;
+    auto model = ranklab::models::createModel(spec);
+    model->eval();
+    return model;
+}
+
+const torch::Tensor& entry(const StateDict& sd, const std::string& name)
+{
+    for (const auto& [n, t] : sd)
+        if (n == name)
+            return t;
+    throw std::runtime_error("no entry " + name);
+}
+
+QString errorOf(const std::function<void()>& body)
+{
+    try {
+        body();
+    } catch (const Error& e) {
+        return QString::fromUtf8(e.what());
+    } catch (const std::exception& e) {
+        return QStringLiteral("<non-ranklab exception: %1>").arg(QString::fromUtf8(e.what()));
+    }
+    return QStringLiteral("<no exception>");
+}
+
+struct PythonRun {
+    bool ok = false;
+    QString stdoutText, stderrText;
+};
+
+PythonRun runPython(const QStringList& args, int timeoutMs)
+{
+    QProcess python;
+    python.start(QStringLiteral(RANKLAB_PYTHON), QStringList{QStringLiteral(RANKLAB_SOURCE_DIR "/tests/interop/make_fixtures.py")} + args);
+    PythonRun run;
+    const bool finished = python.waitForFinished(timeoutMs);
+    run.stdoutText = QString::fromUtf8(python.readAllStandardOutput()).trimmed();
+    run.stderrText = QString::fromUtf8(python.readAllStandardError()).trimmed();
+    if (!finished)
+        run.stderrText += QStringLiteral(" (timed out)");
+    run.ok = finished && python.exitStatus() == QProcess::NormalExit && python.exitCode() == 0;
+    return run;
+}
+
+} // namespace
+
+class TestInterop final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void torchvisionFilesGiveTheSameLogits_data();
+    void torchvisionFilesGiveTheSameLogits();
+    void exportLoadsIntoTorchvisionStrictly_data();
+    void exportLoadsIntoTorchvisionStrictly();
+    void anotherArchitectureIsRefusedClearly();
+    void resnet18LoadTimes();
+
+private:
+    QString fixture(const QString& name) const { return QDir(m_dir.path()).filePath(name); }
+    QTemporaryDir m_dir;
+};
+
+void TestInterop::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QProcess probe;
+    probe.start(QStringLiteral(RANKLAB_PYTHON), {QStringLiteral("-c"), QStringLiteral("import torch, torchvision")});
+    if (!probe.waitForFinished(120000) || probe.exitStatus() != QProcess::NormalExit || probe.exitCode() != 0)
+        QSKIP(RANKLAB_PYTHON " cannot import torch and torchvision (install python3-torch and python3-torchvision); "
+                             "interop with real PyTorch is not tested.");
+    QElapsedTimer timer;
+    timer.start();
+    const PythonRun run = runPython({QStringLiteral("make"), m_dir.path()}, 300000);
+    QVERIFY2(run.ok, qPrintable(QStringLiteral("make_fixtures.py make failed: ") + run.stderrText.right(800)));
+    qInfo("python fixtures in %.1f s: %s", timer.elapsed() / 1000.0, qPrintable(QString(run.stdoutText).replace(QLatin1Char('\n'), QStringLiteral("; "))));
+}
+
+void TestInterop::torchvisionFilesGiveTheSameLogits_data()
+{
+    QTest::addColumn<QString>("arch");
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<int>("format"); // WeightsFormat
+    for (const char* arch : {"resnet18", "vgg11_bn"}) {
+        QTest::addRow("%s state dict", arch) << arch << QStringLiteral("%1.pth").arg(QLatin1String(arch))
+                                             << int(WeightsFormat::PyTorchZip);
+        QTest::addRow("%s TorchScript", arch) << arch << QStringLiteral("%1.pt").arg(QLatin1String(arch))
+                                              << int(WeightsFormat::TorchScript);
+    }
+}
+
+void TestInterop::torchvisionFilesGiveTheSameLogits()
+{
+    QFETCH(QString, arch);
+    QFETCH(QString, file);
+    QFETCH(int, format);
+    const StateDict io = readStateDict(fixture(arch + QStringLiteral("_io.pth")));
+    auto model = makeModel(arch);
+
+    QElapsedTimer timer;
+    timer.start();
+    WeightsFormat detected{};
+    const StateDict sd = readStateDict(fixture(file), &detected);
+    const qint64 readMs = timer.restart();
+    loadStateDict(*model, sd, file, arch);
+    const qint64 loadMs = timer.elapsed();
+    QCOMPARE(int(detected), format);
+
+    torch::NoGradGuard noGrad;
+    const torch::Tensor logits = model->forward(entry(io, "input"));
+    const torch::Tensor expected = entry(io, "logits");
+    QCOMPARE(logits.sizes().vec(), expected.sizes().vec());
+    const double diff = (logits - expected).abs().max().item<double>();
+    qInfo("%s: read %lld ms, load %lld ms, %zu tensors, max |logit diff| %.3g", qPrintable(file), readMs, loadMs,
+          sd.size(), diff);
+    QVERIFY2(diff <= kTolerance, qPrintable(QStringLiteral("max |logit diff| %1 > %2").arg(diff).arg(kTolerance)));
+}
+
+void TestInterop::exportLoadsIntoTorchvisionStrictly_data()
+{
+    QTest::addColumn<QString>("arch");
+    QTest::addColumn<QString>("source"); // the file RankLab loads before exporting
+    QTest::newRow("resnet18 from state dict") << "resnet18" << "resnet18.pth";
+    QTest::newRow("vgg11_bn from TorchScript") << "vgg11_bn" << "vgg11_bn.pt";
+}
+
+void TestInterop::exportLoadsIntoTorchvisionStrictly()
+{
+    QFETCH(QString, arch);
+    QFETCH(QString, source);
+    auto model = makeModel(arch);
+    loadWeights(*model, fixture(source), arch);
+    const QString exported = fixture(arch + QStringLiteral("_ranklab_export.pth"));
+    exportStateDict(*model, exported);
+
+    // RankLab's own logits, for Python to compare with.
+    const StateDict io = readStateDict(fixture(arch + QStringLiteral("_io.pth")));
+    torch::Tensor logits;
+    {
+        torch::NoGradGuard noGrad;
+        logits = model->forward(entry(io, "input"));
+    }
+    c10::Dict<std::string, at::Tensor> dict;
+    dict.insert("logits", logits);
+    const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+    const QString logitsPath = fixture(arch + QStringLiteral("_ranklab_logits.pth"));
+    writeFileAtomic(logitsPath, QByteArray(bytes.data(), qsizetype(bytes.size())));
+
+    const PythonRun run = runPython({QStringLiteral("verify"), arch, exported, fixture(arch + QStringLiteral("_io.pth")), logitsPath},
+                                    300000);
+    QVERIFY2(run.ok, qPrintable(QStringLiteral("torchvision refused RankLab's export: ") + run.stderrText.right(800)));
+    const QJsonObject result = QJsonDocument::fromJson(run.stdoutText.section(QLatin1Char('\n'), -1).toUtf8()).object();
+    qInfo("verify: %s", qPrintable(run.stdoutText));
+    QVERIFY(result.value(QStringLiteral("strict")).toBool());
+    QVERIFY(result.contains(QStringLiteral("max_abs_diff_python")));
+    QVERIFY(result.value(QStringLiteral("max_abs_diff_python")).toDouble(1.0) <= kTolerance);
+    QVERIFY(result.value(QStringLiteral("max_abs_diff_ranklab")).toDouble(1.0) <= kTolerance);
+
+    // And RankLab reads its own export back to the same tensors.
+    const StateDict back = readStateDict(exported);
+    const StateDict original = moduleStateDict(*model);
+    QCOMPARE(back.size(), original.size());
+    for (std::size_t i = 0; i < back.size(); ++i) {
+        QCOMPARE(back[i].first, original[i].first);
+        QVERIFY(torch::equal(back[i].second, original[i].second));
+    }
+}
+
+void TestInterop::anotherArchitectureIsRefusedClearly()
+{
+    auto vgg = makeModel(QStringLiteral("vgg11_bn"));
+    const StateDict before = moduleStateDict(*vgg);
+    std::vector<torch::Tensor> copies;
+    for (const auto& [name, t] : before)
+        copies.push_back(t.clone());
+    const QString message = errorOf([&] { loadWeights(*vgg, fixture(QStringLiteral("resnet18.pth")), QStringLiteral("vgg11_bn")); });
+    QVERIFY2(message.startsWith(QStringLiteral("resnet18.pth does not fit vgg11_bn: missing features.0.weight; unexpected conv1.weight; ")),
+             qPrintable(message));
+    QVERIFY2(message.endsWith(QStringLiteral("more differences).")) && !message.contains(QLatin1Char('\n')), qPrintable(message));
+    const StateDict after = moduleStateDict(*vgg);
+    for (std::size_t i = 0; i < after.size(); ++i)
+        QVERIFY(torch::equal(after[i].second, copies[i]));
+
+    auto resnet10 = makeModel(QStringLiteral("resnet18"), 10);
+    const QString classes = errorOf([&] { loadWeights(*resnet10, fixture(QStringLiteral("resnet18.pt")), QStringLiteral("resnet18")); });
+    QCOMPARE(classes, QStringLiteral("resnet18.pt does not fit resnet18: shape of fc.weight is [1000,512] in the file but "
+                                     "[10,512] in the model; shape of fc.bias is [1000] in the file but [10] in the model."));
+}
+
+void TestInterop::resnet18LoadTimes()
+{
+    auto model = makeModel(QStringLiteral("resnet18"));
+    for (const char* file : {"resnet18.pth", "resnet18.pt"}) {
+        qint64 best = std::numeric_limits<qint64>::max();
+        for (int i = 0; i < 3; ++i) {
+            QElapsedTimer timer;
+            timer.start();
+            loadWeights(*model, fixture(QString::fromLatin1(file)));
+            best = std::min(best, timer.nsecsElapsed() / 1000);
+        }
+        qInfo("resnet18 %s: readStateDict + loadStateDict best of 3: %.1f ms", file, best / 1000.0);
+    }
+}
+
+QTEST_GUILESS_MAIN(TestInterop)
+#include "test_interop.moc"
