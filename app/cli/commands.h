@@ -12,6 +12,8 @@ int runInfo(const QStringList& args);
 int runTrain(const QStringList& args);
 int runEval(const QStringList& args);
 int runExport(const QStringList& args);
+int runBasisTrain(const QStringList& args);
+int runCost(const QStringList& args);
 
 /// Set by SIGINT/SIGTERM; long commands stop at the next batch and stay resumable.
 const std::atomic_bool* cancelFlag();

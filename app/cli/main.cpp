@@ -32,6 +32,8 @@ const Command kCommands[] = {
     {"train", runTrain, "train a model into a run folder (resumable)"},
     {"eval", runEval, "evaluate weights on a test split"},
     {"export", runExport, "write weights as a PyTorch state dict"},
+    {"basis-train", runBasisTrain, "training with skip: basis convs first, then full convs (paper A)"},
+    {"cost", runCost, "basis-convolution cost model per conv layer (paper A)"},
 };
 
 void printUsage(std::FILE* to)

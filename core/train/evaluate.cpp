@@ -39,6 +39,11 @@ void resolveModelAndData(ModelSpec& model, DataSpec& data, int dataChannels, int
                         .arg(dataChannels));
 }
 
+void setThreadCount(int threads)
+{
+    train::applyThreadCount(threads);
+}
+
 namespace train {
 
 void applyThreadCount(int threads)

@@ -29,6 +29,9 @@ QJsonObject toJson(const EvalResult& result);
 /// Throws ranklab::Error with one sentence on bad input.
 EvalResult evaluateWeights(const EvalParams& params);
 
+/// Sets LibTorch's intra-op thread count (0: all cores), for work outside the trainer.
+void setThreadCount(int threads);
+
 /// Resolves a model spec against the data it will see: a model without explicit input channels / size
 /// takes the data's; explicit ones make the data replicate grayscale / resize (DataSpec::channels/resize).
 /// Call before loading (adjusts `data`) with `dataChannels`/`dataSize` < 0, and after (fills `model`).

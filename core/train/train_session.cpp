@@ -166,7 +166,7 @@ void TrainSession::rebuildOptimizer(const std::unordered_map<std::string, torch:
         optimizer_->resetParameters(std::move(named), initialBuffers);
 }
 
-void TrainSession::prepare(bool resume)
+void TrainSession::prepare(bool resume, const TrainHooks& hooks)
 {
     if (params_.epochs < 1)
         throw Error(QStringLiteral("the number of epochs must be at least 1, not %1.").arg(params_.epochs));
@@ -214,10 +214,13 @@ void TrainSession::prepare(bool resume)
                         .arg(modelSpec.numClasses)
                         .arg(data_.name)
                         .arg(data_.train.classNames.size()));
+    resolvedSpec_ = modelSpec;
     model_ = models::createModel(modelSpec);
     if (!params_.initWeights.isEmpty())
         io::loadWeights(*model_, params_.initWeights);
     rebuildOptimizer();
+    if (hooks.validate)
+        hooks.validate(*this);
     // Only a run that could start leaves a folder behind: bad data or options leave nothing to resume.
     if (!QFileInfo::exists(dir.filePath(kParamsFile)))
         io::writeJsonAtomic(dir.filePath(kParamsFile), stored);
@@ -250,8 +253,10 @@ int TrainSession::loadCheckpoint(const TrainHooks& hooks)
     const int epochsDone = checkpoint.meta.value(QStringLiteral("epochs_done")).toInt(-1);
     if (epochsDone < 0 || epochsDone > params_.epochs)
         throw Error(QStringLiteral("%1 does not belong to this run (epochs done: %2).").arg(path).arg(epochsDone));
-    if (hooks.beforeEpoch && epochsDone < params_.epochs)
-        hooks.beforeEpoch(*this, epochsDone);
+    // The checkpoint holds the structure of the last epoch it trained; the loop then applies the next
+    // epoch's change (e.g. composing basis convs back) exactly as an uninterrupted run does.
+    if (hooks.beforeEpoch && epochsDone > 0)
+        hooks.beforeEpoch(*this, epochsDone - 1);
     io::loadStateDict(*model_, checkpoint.model, path);
     std::unordered_map<std::string, torch::Tensor> buffers;
     for (const auto& [name, tensor] : checkpoint.optimizer) {
@@ -371,7 +376,7 @@ TrainSummary TrainSession::run(bool resume, const TrainHooks& hooks)
     const auto runStart = Clock::now();
     const QDir dir(outDir_);
     if (resume && QFileInfo::exists(dir.filePath(kSummaryFile)) && QFileInfo::exists(dir.filePath(kParamsFile))) {
-        prepare(true); // validates that the parameters match
+        prepare(true, hooks); // validates that the parameters match
         TrainSummary done;
         const QJsonObject s = io::readJsonObject(dir.filePath(kSummaryFile));
         done.status = s.value(QStringLiteral("status")).toString();
@@ -388,7 +393,7 @@ TrainSummary TrainSession::run(bool resume, const TrainHooks& hooks)
         log(QStringLiteral("%1 is already complete").arg(outDir_));
         return done;
     }
-    prepare(resume);
+    prepare(resume, hooks);
     const int firstEpoch = resume ? loadCheckpoint(hooks) : 0;
 
     TrainSummary summary;

@@ -18,12 +18,15 @@ class TrainSession;
 
 /// Ways a job shapes a run without rewriting the loop (e.g. basis convs for the first epochs).
 struct TrainHooks {
-    /// Called before epoch `epoch` (0-based) trains — also once before a checkpoint of a resumed run is
-    /// loaded, with the epoch that comes next — so the job can put the model into that epoch's structure
-    /// (module surgery) and call session.rebuildOptimizer(). Must be idempotent.
+    /// Called before epoch `epoch` (0-based) trains — also once before the checkpoint of a resumed run is
+    /// loaded, with the last epoch that checkpoint trained — so the job can put the model into that epoch's
+    /// structure (module surgery) and call session.rebuildOptimizer(). Must be idempotent.
     std::function<void(TrainSession& session, int epoch)> beforeEpoch;
     /// The phase name recorded in metrics.csv for `epoch` (default "train").
     std::function<QString(int epoch)> phase;
+    /// Called once the data and the model are ready, before anything is written: a job checks its own
+    /// options against the model here (throwing ranklab::Error) so bad input leaves no run folder behind.
+    std::function<void(TrainSession& session)> validate;
     /// Extra figures merged into summary.json.
     std::function<QJsonObject(const TrainSession& session)> summaryExtra;
 };
@@ -46,10 +49,14 @@ public:
     /// Re-reads the model's parameters after module surgery; `initialBuffers` seeds momentum of new names.
     void rebuildOptimizer(const std::unordered_map<std::string, torch::Tensor>& initialBuffers = {});
     const QString& outDir() const { return outDir_; }
+    /// Metrics of the finished epochs (after a resume: including those before it).
+    const QVector<EpochMetrics>& history() const { return history_; }
+    /// The model spec after resolution against the data (input channels and size filled in).
+    const ModelSpec& resolvedModelSpec() const { return resolvedSpec_; }
     void log(const QString& line) const;
 
 private:
-    void prepare(bool resume);
+    void prepare(bool resume, const TrainHooks& hooks);
     int loadCheckpoint(const TrainHooks& hooks);
     void saveCheckpoint(int epochsDone) const;
     EpochMetrics trainEpoch(int epoch, const QString& phase);
@@ -62,6 +69,7 @@ private:
     QString kind_;
     QJsonObject jobParams_;
     data::DatasetSplits data_;
+    ModelSpec resolvedSpec_;
     std::unique_ptr<data::BatchLoader> trainLoader_, testLoader_;
     std::shared_ptr<nn::Layer> model_;
     std::unique_ptr<Sgd> optimizer_;

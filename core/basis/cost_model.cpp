@@ -1,0 +1,146 @@
+#include "core/basis/cost_model.h"
+
+#include <memory>
+
+#include "core/basis/basis_conv.h"
+#include "core/basis/layer_timing.h"
+#include "core/error.h"
+#include "core/models/registry.h"
+#include "core/models/surgery.h"
+#include "core/models/zoo.h"
+
+namespace ranklab::basis {
+
+LayerCost predictLayerCost(qint64 cIn, qint64 cOut, qint64 kernel, qint64 outH, qint64 outW, bool bias,
+                           const BasisSpec& spec)
+{
+    BasisSpec pair = spec;
+    pair.form = BasisForm::Pair;
+    LayerCost c;
+    c.cIn = cIn;
+    c.cOut = cOut;
+    c.kernel = kernel;
+    c.outH = outH;
+    c.outW = outW;
+    c.bias = bias;
+    c.basisCount = basisCount(pair, cOut); // validates
+    c.pairs = pairCount(pair, cOut);
+    c.copies = cOut - c.pairs;
+    c.alpha = double(c.basisCount) / double(cOut);
+    c.beta = double(c.pairs) / double(cOut);
+
+    const double k2c = double(kernel * kernel * cIn), wh = double(outH * outW), co = double(cOut);
+    const double r = double(c.basisCount), copies = double(c.copies), pairs = double(c.pairs);
+    const qint64 biasParams = bias ? cOut : 0;
+    c.paramsFull = cOut * kernel * kernel * cIn + biasParams;
+    c.paramsWeight = c.basisCount * kernel * kernel * cIn + c.basisCount * cOut + biasParams;
+    c.paramsOutput = c.paramsWeight;
+    c.paramsPair = c.basisCount * kernel * kernel * cIn + c.copies + 2 * c.pairs + biasParams;
+
+    // Paper A §3.1, multiply-adds, W·H = output size.
+    c.n0f = k2c * wh * co;
+    c.n0b = wh * co * k2c;
+    c.n1f = co * r * k2c + k2c * wh * co;
+    c.n2f = k2c * wh * r + co * r * wh;
+    c.n2b = wh * co * r * k2c;
+    c.n3f = k2c * wh * r + copies * 1 * wh + pairs * 2 * wh;
+    c.n3b = wh * copies * 1 * k2c + wh * pairs * 2 * k2c;
+    c.predictedSpeedup = (c.n0f + c.n0b) / (c.n3f + c.n3b);
+    c.conditionLhs = c.beta * (1 + 1 / k2c) + c.alpha;
+    c.conditionRhs = 1 - 1 / k2c;
+    c.accelerates = c.conditionLhs < c.conditionRhs;
+
+    const double biasAdds = bias ? co * wh : 0;
+    c.flopsConv = 2 * c.n0f + biasAdds;
+    c.flopsWeight = 2 * c.n1f + biasAdds;
+    c.flopsOutput = 2 * c.n2f + biasAdds;
+    c.flopsPair = 2 * k2c * wh * r + copies * wh + 3 * pairs * wh + biasAdds;
+    return c;
+}
+
+QVector<LayerCost> basisCostModel(const ModelSpec& spec, double size, double beta, bool measure, int batch, int repeats)
+{
+    BasisSpec basisSpec;
+    basisSpec.size = size;
+    basisSpec.beta = beta;
+    basisSpec.init = BasisInit::Random;
+    validateBasisSpec(basisSpec);
+    if (measure && batch < 1)
+        throw Error("the batch for measuring must be at least 1, not " + std::to_string(batch) + ".");
+
+    auto model = models::createModel(spec);
+    const ModelInfo info = models::describeModule(*model, spec);
+    QVector<LayerCost> costs;
+    for (const LayerInfo& layer : info.layers) {
+        const auto conv = std::dynamic_pointer_cast<nn::Conv2d>(models::findLayer(*model, layer.name.toStdString()));
+        if (!conv)
+            continue;
+        const auto& o = conv->options();
+        validateBasisSpec(BasisSpec{size, beta, BasisForm::Pair, BasisInit::Random}, o.outChannels, layer.name);
+        LayerCost c = predictLayerCost(o.inChannels, o.outChannels, o.kernel, layer.outShape.value(1),
+                                       layer.outShape.value(2), o.bias, basisSpec);
+        c.index = layer.index;
+        c.name = layer.name;
+        if (measure) {
+            std::vector<std::unique_ptr<BasisConv2d>> forms;
+            std::vector<nn::Layer*> layers = {conv.get()};
+            for (BasisForm form : {BasisForm::Weight, BasisForm::Output, BasisForm::Pair}) {
+                basisSpec.form = form;
+                forms.push_back(std::make_unique<BasisConv2d>(*conv, basisSpec, layer.name.toStdString()));
+                layers.push_back(forms.back().get());
+            }
+            const std::vector<int64_t> input = {batch, layer.inShape.value(0), layer.inShape.value(1), layer.inShape.value(2)};
+            const auto seconds = interleavedForwardBackwardSeconds(layers, input, repeats);
+            c.secondsConv = medianOf(seconds[0]);
+            c.secondsWeight = medianOf(seconds[1]);
+            c.secondsOutput = medianOf(seconds[2]);
+            c.secondsPair = medianOf(seconds[3]);
+            c.measuredOverPredicted = (c.secondsConv / c.secondsPair) / c.predictedSpeedup;
+        }
+        costs.push_back(c);
+    }
+    return costs;
+}
+
+QJsonObject toJson(const LayerCost& c)
+{
+    return QJsonObject{{QStringLiteral("index"), c.index},
+                       {QStringLiteral("name"), c.name},
+                       {QStringLiteral("c_in"), double(c.cIn)},
+                       {QStringLiteral("c_out"), double(c.cOut)},
+                       {QStringLiteral("kernel"), double(c.kernel)},
+                       {QStringLiteral("out_h"), double(c.outH)},
+                       {QStringLiteral("out_w"), double(c.outW)},
+                       {QStringLiteral("bias"), c.bias},
+                       {QStringLiteral("basis_count"), double(c.basisCount)},
+                       {QStringLiteral("copies"), double(c.copies)},
+                       {QStringLiteral("pairs"), double(c.pairs)},
+                       {QStringLiteral("alpha"), c.alpha},
+                       {QStringLiteral("beta"), c.beta},
+                       {QStringLiteral("params_full"), double(c.paramsFull)},
+                       {QStringLiteral("params_weight"), double(c.paramsWeight)},
+                       {QStringLiteral("params_output"), double(c.paramsOutput)},
+                       {QStringLiteral("params_pair"), double(c.paramsPair)},
+                       {QStringLiteral("n0f"), c.n0f},
+                       {QStringLiteral("n0b"), c.n0b},
+                       {QStringLiteral("n1f"), c.n1f},
+                       {QStringLiteral("n2f"), c.n2f},
+                       {QStringLiteral("n2b"), c.n2b},
+                       {QStringLiteral("n3f"), c.n3f},
+                       {QStringLiteral("n3b"), c.n3b},
+                       {QStringLiteral("predicted_speedup"), c.predictedSpeedup},
+                       {QStringLiteral("condition_lhs"), c.conditionLhs},
+                       {QStringLiteral("condition_rhs"), c.conditionRhs},
+                       {QStringLiteral("accelerates"), c.accelerates},
+                       {QStringLiteral("flops_conv"), c.flopsConv},
+                       {QStringLiteral("flops_weight"), c.flopsWeight},
+                       {QStringLiteral("flops_output"), c.flopsOutput},
+                       {QStringLiteral("flops_pair"), c.flopsPair},
+                       {QStringLiteral("seconds_conv"), c.secondsConv},
+                       {QStringLiteral("seconds_weight"), c.secondsWeight},
+                       {QStringLiteral("seconds_output"), c.secondsOutput},
+                       {QStringLiteral("seconds_pair"), c.secondsPair},
+                       {QStringLiteral("measured_over_predicted"), c.measuredOverPredicted}};
+}
+
+} // namespace ranklab::basis
