@@ -105,6 +105,8 @@ private Q_SLOTS:
     void composeVelocityIsTheDifferential();
     void surgeryOnAllCifarResnet18Convs_data();
     void surgeryOnAllCifarResnet18Convs();
+    void surgeryOnOtherZooModels_data();
+    void surgeryOnOtherZooModels();
     void costFormulasForLayer2_0_conv1();
     void accelerationConditionMatchesSpeedup();
     void measuredCostModel();
@@ -260,6 +262,13 @@ void TestBasis::pairKernelsAgree()
             QVERIFY2(maxAbs(results[k][t] - results[0][t]) < 1e-4 * scale,
                      qPrintable(QStringLiteral("kernel %1, tensor %2 differs by %3").arg(k).arg(t).arg(maxAbs(results[k][t] - results[0][t]))));
         }
+
+    // Double precision takes the stock-op path whatever the kernel setting; it equals the composed conv.
+    nn::Conv2d convD(convOptions(8, 24, 3, 1, 1, 1, true));
+    convD.to(torch::kDouble);
+    BasisConv2d layerD(convD, makeSpec(0.25, 0.5, BasisForm::Pair, BasisInit::Qr), "test");
+    const torch::Tensor xd = torch::randn({2, 8, 5, 6}, torch::kDouble);
+    QVERIFY(maxAbs(layerD.forward(xd) - layerD.composeBack()->forward(xd)) < 1e-10);
 }
 
 void TestBasis::qrAndSvdReproduceExactRankWeight_data()
@@ -494,6 +503,41 @@ void TestBasis::surgeryOnAllCifarResnet18Convs()
     QCOMPARE(restored.totalParams, before.totalParams);
     for (int i = 0; i < 20; ++i)
         QCOMPARE(restored.layers[i].type, QStringLiteral("Conv2d"));
+}
+
+void TestBasis::surgeryOnOtherZooModels_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("inChannels");
+    QTest::addColumn<int>("size");
+    QTest::addColumn<double>("width");
+    QTest::newRow("lenet5 (5×5 convs with bias)") << "lenet5" << 1 << 28 << 1.0;
+    QTest::newRow("cifar_vgg11") << "cifar_vgg11" << 3 << 32 << 0.25;
+    QTest::newRow("resnet18 (7×7 stride-2 stem)") << "resnet18" << 3 << 32 << 0.25;
+}
+
+void TestBasis::surgeryOnOtherZooModels()
+{
+    QFETCH(QString, name);
+    QFETCH(int, inChannels);
+    QFETCH(int, size);
+    QFETCH(double, width);
+    const ModelSpec spec{name, 10, inChannels, size, width};
+    auto model = models::createModel(spec);
+    const ModelInfo before = models::describeModule(*model, spec);
+    const auto reports = insertBasisConvs(*model, before, QStringLiteral("all"), makeSpec(0.5, 0.3, BasisForm::Pair, BasisInit::Qr));
+    int convs = 0;
+    for (const LayerInfo& l : before.layers)
+        convs += l.type == QLatin1String("Conv2d") ? 1 : 0;
+    QCOMPARE(reports.size(), convs);
+    model->eval();
+    torch::NoGradGuard noGrad;
+    const torch::Tensor x = torch::randn({2, inChannels, size, size});
+    const torch::Tensor expected = model->forward(x);
+    QCOMPARE(expected.sizes().vec(), (std::vector<int64_t>{2, 10}));
+    QCOMPARE(composeBackAll(*model).layers.size(), convs);
+    QVERIFY(maxAbs(model->forward(x) - expected) < 1e-4 * std::max(1.0, maxAbs(expected)));
+    QCOMPARE(models::describeModule(*model, spec).totalParams, before.totalParams);
 }
 
 void TestBasis::costFormulasForLayer2_0_conv1()

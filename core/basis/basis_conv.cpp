@@ -412,12 +412,11 @@ BasisConv2d::BasisConv2d(const nn::Conv2d& conv, const BasisSpec& spec, const st
 {
     const QString name = QString::fromStdString(layerName);
     if (options_.groups != 1)
-        throw Error(QStringLiteral("layer %1 is a grouped convolution (groups = %2); basis convolutions need groups = 1.")
-                        .arg(name.isEmpty() ? QStringLiteral("?") : name)
+        throw Error(QStringLiteral("%1 is a grouped convolution (groups = %2); basis convolutions need groups = 1.")
+                        .arg(name.isEmpty() ? QStringLiteral("the layer") : QStringLiteral("layer ") + name)
                         .arg(options_.groups));
-    validateBasisSpec(spec, options_.outChannels, name);
     const int64_t cOut = options_.outChannels, cIn = options_.inChannels, k = options_.kernel, d = cIn * k * k;
-    basisCount_ = basis::basisCount(spec, cOut);
+    basisCount_ = basis::basisCount(spec, cOut, name); // validates
     const int64_t r = basisCount_;
     const int64_t pairs = basis::pairCount(spec, cOut);
     const auto device = conv.weight.device();
@@ -532,9 +531,12 @@ namespace {
 torch::Tensor expandPlan(const torch::Tensor& copyPlan, const torch::Tensor& pairPlan, const torch::Tensor& copyValues,
                          const torch::Tensor& pairValues, int64_t cOut, int64_t r, const torch::TensorOptions& options)
 {
-    const torch::Tensor rows = torch::cat({indexColumn(copyPlan, 0), indexColumn(pairPlan, 0), indexColumn(pairPlan, 0)});
-    const torch::Tensor cols = torch::cat({indexColumn(copyPlan, 1), indexColumn(pairPlan, 1), indexColumn(pairPlan, 2)});
-    const torch::Tensor values = torch::cat({copyValues, pairValues.select(1, 0), pairValues.select(1, 1)});
+    // Empty plans and coefficients are not registered with the module, so they may sit on another device.
+    const torch::Tensor cp = copyPlan.to(options.device()), pp = pairPlan.to(options.device());
+    const torch::Tensor cv = copyValues.to(options), pv = pairValues.to(options);
+    const torch::Tensor rows = torch::cat({indexColumn(cp, 0), indexColumn(pp, 0), indexColumn(pp, 0)});
+    const torch::Tensor cols = torch::cat({indexColumn(cp, 1), indexColumn(pp, 1), indexColumn(pp, 2)});
+    const torch::Tensor values = torch::cat({cv, pv.select(1, 0), pv.select(1, 1)});
     return torch::zeros({cOut, r}, options).index_put({rows, cols}, values);
 }
 } // namespace
@@ -604,7 +606,7 @@ torch::Tensor BasisConv2d::mixPairs(const torch::Tensor& y) const
     if (pairCoef.numel())
         parts.push_back(y.index_select(1, indexColumn(pairPlan, 1)) * pairCoef.select(1, 0).view({1, -1, 1, 1})
                         + y.index_select(1, indexColumn(pairPlan, 2)) * pairCoef.select(1, 1).view({1, -1, 1, 1}));
-    const torch::Tensor order = torch::cat({indexColumn(copyPlan, 0), indexColumn(pairPlan, 0)});
+    const torch::Tensor order = torch::cat({indexColumn(copyPlan, 0).to(y.device()), indexColumn(pairPlan, 0).to(y.device())});
     torch::Tensor z = torch::cat(parts, 1).index_select(1, torch::argsort(order));
     return bias.defined() ? z + bias.view({1, -1, 1, 1}) : z;
 }

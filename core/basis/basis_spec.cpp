@@ -1,5 +1,6 @@
 #include "core/basis/basis_spec.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -10,6 +11,12 @@ namespace {
 QString layerPrefix(const QString& layerName)
 {
     return layerName.isEmpty() ? QStringLiteral("the layer") : QStringLiteral("layer %1").arg(layerName);
+}
+
+// C'_out by the size rule, for a spec that passed validateBasisSpec(spec).
+qint64 countFor(const BasisSpec& spec, qint64 cOut)
+{
+    return spec.size >= 1 ? qint64(spec.size) : std::max<qint64>(1, std::llround(spec.size * double(cOut)));
 }
 } // namespace
 
@@ -93,7 +100,7 @@ void validateBasisSpec(const BasisSpec& spec, qint64 cOut, const QString& layerN
                         .arg(qint64(spec.size))
                         .arg(cOut)
                         .arg(layerPrefix(layerName)));
-    const qint64 count = spec.size >= 1 ? qint64(spec.size) : std::max<qint64>(1, std::llround(spec.size * double(cOut)));
+    const qint64 count = countFor(spec, cOut);
     if (spec.form == BasisForm::Pair && pairCount(spec, cOut) > 0 && count < 2)
         throw Error(QStringLiteral("β = %1 asks for two-term outputs, but %2 gets only %3 basis filter (α = %4) and a "
                                    "pair needs two; raise the size or set β to 0.")
@@ -103,10 +110,10 @@ void validateBasisSpec(const BasisSpec& spec, qint64 cOut, const QString& layerN
                         .arg(double(count) / double(cOut)));
 }
 
-qint64 basisCount(const BasisSpec& spec, qint64 cOut)
+qint64 basisCount(const BasisSpec& spec, qint64 cOut, const QString& layerName)
 {
-    validateBasisSpec(spec, cOut);
-    return spec.size >= 1 ? qint64(spec.size) : std::max<qint64>(1, std::llround(spec.size * double(cOut)));
+    validateBasisSpec(spec, cOut, layerName);
+    return countFor(spec, cOut);
 }
 
 qint64 pairCount(const BasisSpec& spec, qint64 cOut)

@@ -65,8 +65,9 @@ void validateBasisSpec(const BasisSpec& spec);
 /// Throws ranklab::Error with one sentence.
 void validateBasisSpec(const BasisSpec& spec, qint64 cOut, const QString& layerName = {});
 
-/// C'_out for a layer with `cOut` outputs by the size rule of BasisSpec; validates first (throws).
-qint64 basisCount(const BasisSpec& spec, qint64 cOut);
+/// C'_out for a layer with `cOut` outputs by the size rule of BasisSpec; validates first, naming
+/// `layerName` in the error (throws ranklab::Error).
+qint64 basisCount(const BasisSpec& spec, qint64 cOut, const QString& layerName = {});
 /// round(β·C_out), the number of two-term outputs of the pair form (0 for the other forms).
 qint64 pairCount(const BasisSpec& spec, qint64 cOut);
 

@@ -14,7 +14,6 @@ namespace ranklab::basis {
 QVector<BasisLayerReport> insertBasisConvs(nn::Layer& model, const ModelInfo& registry, const QVector<int>& indices,
                                            const BasisSpec& spec)
 {
-    validateBasisSpec(spec);
     QVector<int> sorted = indices;
     std::sort(sorted.begin(), sorted.end());
     sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());

@@ -12,7 +12,7 @@
 namespace ranklab::basis {
 
 LayerCost predictLayerCost(qint64 cIn, qint64 cOut, qint64 kernel, qint64 outH, qint64 outW, bool bias,
-                           const BasisSpec& spec)
+                           const BasisSpec& spec, const QString& layerName)
 {
     BasisSpec pair = spec;
     pair.form = BasisForm::Pair;
@@ -23,7 +23,7 @@ LayerCost predictLayerCost(qint64 cIn, qint64 cOut, qint64 kernel, qint64 outH, 
     c.outH = outH;
     c.outW = outW;
     c.bias = bias;
-    c.basisCount = basisCount(pair, cOut); // validates
+    c.basisCount = basisCount(pair, cOut, layerName); // validates
     c.pairs = pairCount(pair, cOut);
     c.copies = cOut - c.pairs;
     c.alpha = double(c.basisCount) / double(cOut);
@@ -76,9 +76,8 @@ QVector<LayerCost> basisCostModel(const ModelSpec& spec, double size, double bet
         if (!conv)
             continue;
         const auto& o = conv->options();
-        validateBasisSpec(BasisSpec{size, beta, BasisForm::Pair, BasisInit::Random}, o.outChannels, layer.name);
         LayerCost c = predictLayerCost(o.inChannels, o.outChannels, o.kernel, layer.outShape.value(1),
-                                       layer.outShape.value(2), o.bias, basisSpec);
+                                       layer.outShape.value(2), o.bias, basisSpec, layer.name);
         c.index = layer.index;
         c.name = layer.name;
         if (measure) {

@@ -58,9 +58,9 @@ struct LayerCost {
 
 /// The predicted part of LayerCost for a conv with the given shape (K×K kernel, output outH × outW) and a
 /// basis by `spec` (size and β; its form and init are ignored — all three forms are costed). Throws
-/// ranklab::Error when the spec cannot be realised on this layer (see validateBasisSpec).
+/// ranklab::Error naming `layerName` when the spec cannot be realised on this layer (see validateBasisSpec).
 LayerCost predictLayerCost(qint64 cIn, qint64 cOut, qint64 kernel, qint64 outH, qint64 outW, bool bias,
-                           const BasisSpec& spec);
+                           const BasisSpec& spec, const QString& layerName = {});
 
 /// LayerCost of every Conv2d of the model `spec` (registry order) for a basis of `size` (BasisSpec's rule)
 /// and pair fraction `beta`. With `measure`, also times forward + backward of each layer and each form
