@@ -47,6 +47,7 @@ private Q_SLOTS:
     void runtimeErrorsExitOne_data();
     void runtimeErrorsExitOne();
     void trainEvalExport();
+    void costAndBasisTrainContract();
 };
 
 void TestCli::versionAndHelp()
@@ -168,6 +169,27 @@ void TestCli::trainEvalExport()
     const Result back = cli({"eval", "--model", "lenet300", "--weights", pth, "--test-subset", "300", "--json"});
     QCOMPARE(back.code, 0);
     QCOMPARE(lastJsonLine(back.out).value("top1").toDouble(), eval.value("top1").toDouble());
+}
+
+void TestCli::costAndBasisTrainContract()
+{
+    const Result c = cli({"cost", "--model", "cifar_resnet18", "--size", "0.25", "--beta", "0.3", "--json"});
+    QVERIFY2(c.code == 0, c.err.constData());
+    const QJsonArray layers = lastJsonLine(c.out).value("layers").toArray();
+    QCOMPARE(layers.size(), 20); // one entry per conv layer
+    QVERIFY(!layers.first().toObject().isEmpty());
+
+    QTemporaryDir dir;
+    const QString out = dir.filePath("run");
+    // Usage errors (exit 2): size out of range, skip beyond the epochs.
+    QCOMPARE(cli({"basis-train", "--model", "cifar_resnet18", "--layers", "4", "--size", "0", "--skip", "1", "--epochs", "2", "--out", out}).code, 2);
+    QCOMPARE(cli({"basis-train", "--model", "cifar_resnet18", "--layers", "4", "--size", "0.5", "--skip", "3", "--epochs", "2", "--out", out}).code, 2);
+    // A linear layer is not a conv: one sentence, exit 1, and no run left behind.
+    const Result fc = cli({"basis-train", "--model", "cifar_resnet18", "--width", "0.125", "--layers", "21", "--size", "0.5",
+                           "--skip", "1", "--epochs", "2", "--subset", "200", "--out", out});
+    QCOMPARE(fc.code, 1);
+    QVERIFY2(oneClearSentence(fc.err, "not a Conv2d"), fc.err.constData());
+    QVERIFY(!QFile::exists(out + "/params.json"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
