@@ -7,6 +7,7 @@
 #include "core/basis/basis_conv.h"
 #include "core/basis/basis_surgery.h"
 #include "core/error.h"
+#include "core/io/weights.h"
 #include "core/models/surgery.h"
 #include "core/models/zoo.h"
 #include "core/train/train_session.h"
@@ -53,17 +54,25 @@ TrainSummary runBasisTraining(const BasisTrainParams& params, const QString& out
     hooks.phase = [&params](int epoch) {
         return epoch < params.skipEpochs ? QStringLiteral("basis") : QStringLiteral("full");
     };
-    hooks.validate = [&params](train::TrainSession& session) {
+    // The basis-phase structure, built once on a copy of the starting weights: it checks the options before
+    // anything is written, and its reports and parameter counts are what summary.json records — the same
+    // as the epoch-0 insertion (same weights, same rule), and known after a resume too.
+    int64_t fullParams = 0, basisParams = 0;
+    hooks.validate = [&](train::TrainSession& session) {
         auto probe = models::createModel(session.resolvedModelSpec());
-        insertBasisConvs(*probe, models::describeModule(*probe, session.resolvedModelSpec()), params.layers, params.basis);
+        io::loadStateDict(*probe, io::moduleStateDict(session.model()), QStringLiteral("the starting weights"));
+        fullParams = parameterCount(*probe);
+        reports = insertBasisConvs(*probe, models::describeModule(*probe, session.resolvedModelSpec()), params.layers,
+                                   params.basis);
+        basisParams = parameterCount(*probe);
     };
     hooks.beforeEpoch = [&](train::TrainSession& session, int epoch) {
         nn::Layer& model = session.model();
         if (epoch < params.skipEpochs && !hasBasisConvs(model)) {
             const ModelInfo registry = models::describeModule(model, session.resolvedModelSpec());
-            reports = insertBasisConvs(model, registry, params.layers, params.basis);
+            const QVector<BasisLayerReport> inserted = insertBasisConvs(model, registry, params.layers, params.basis);
             session.rebuildOptimizer();
-            for (const BasisLayerReport& r : reports)
+            for (const BasisLayerReport& r : inserted)
                 session.log(QStringLiteral("basis conv in %1 (#%2): %3 of %4 filters, reconstruction error %5")
                                 .arg(r.name)
                                 .arg(r.index)
@@ -84,20 +93,15 @@ TrainSummary runBasisTraining(const BasisTrainParams& params, const QString& out
         double basisSeconds = 0, fullSeconds = 0;
         for (const EpochMetrics& m : session.history())
             (m.phase == QLatin1String("basis") ? basisSeconds : fullSeconds) += m.trainSeconds;
-        // Parameter counts of both phases from a fresh model, so they are known after a resume too.
-        auto fresh = models::createModel(session.resolvedModelSpec());
-        const int64_t full = parameterCount(*fresh);
-        const ModelInfo registry = models::describeModule(*fresh, session.resolvedModelSpec());
-        const QVector<BasisLayerReport> layerReports = insertBasisConvs(*fresh, registry, params.layers, params.basis);
         QJsonArray layers;
-        for (const BasisLayerReport& r : reports.isEmpty() ? layerReports : reports)
+        for (const BasisLayerReport& r : reports)
             layers.append(toJson(r));
         return QJsonObject{{QStringLiteral("skip_epochs"), params.skipEpochs},
                            {QStringLiteral("basis_seconds"), basisSeconds},
                            {QStringLiteral("full_seconds"), fullSeconds},
                            {QStringLiteral("compose_seconds"), composeSeconds},
-                           {QStringLiteral("basis_params"), double(parameterCount(*fresh))},
-                           {QStringLiteral("full_params"), double(full)},
+                           {QStringLiteral("basis_params"), double(basisParams)},
+                           {QStringLiteral("full_params"), double(fullParams)},
                            {QStringLiteral("basis_layers"), layers}};
     };
     train::TrainSession session(params.train, outDir, callbacks, cancel, QStringLiteral("basis-train"), toJson(params));
