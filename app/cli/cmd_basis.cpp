@@ -13,14 +13,18 @@
 namespace ranklab::cli {
 
 namespace {
-basis::BasisSpec basisSpecFrom(const ArgParser& parser)
+/// --size and --beta (and, with `withFormAndInit`, --form and --init) as a validated BasisSpec; its errors are
+/// usage errors (exit 2).
+basis::BasisSpec basisSpecFrom(const ArgParser& parser, bool withFormAndInit)
 {
     basis::BasisSpec spec;
     try {
         spec.size = basis::parseSize(parser.required(QStringLiteral("size")));
-        spec.form = basis::parseForm(parser.value(QStringLiteral("form")));
-        spec.init = basis::parseInit(parser.value(QStringLiteral("init")));
         spec.beta = parser.doubleValue(QStringLiteral("beta"), -1e9, 1e9);
+        if (withFormAndInit) {
+            spec.form = basis::parseForm(parser.value(QStringLiteral("form")));
+            spec.init = basis::parseInit(parser.value(QStringLiteral("init")));
+        }
         basis::validateBasisSpec(spec);
     } catch (const Error& e) {
         throw UsageError(QString::fromUtf8(e.what()));
@@ -62,7 +66,7 @@ int runBasisTrain(const QStringList& args)
         params.train.initWeights = parser.value(QStringLiteral("init-from"));
     }
     params.layers = parser.required(QStringLiteral("layers"));
-    params.basis = basisSpecFrom(parser);
+    params.basis = basisSpecFrom(parser, true);
     params.skipEpochs = parser.intValue(QStringLiteral("skip"), 1, params.train.epochs);
     const QString out = parser.required(QStringLiteral("out"));
     ProgressPrinter printer(parser.isSet(QStringLiteral("quiet")));
@@ -99,14 +103,7 @@ int runCost(const QStringList& args)
         return 0;
     }
     const ModelSpec spec = modelSpecFrom(parser, false);
-    basis::BasisSpec basisSpec;
-    try {
-        basisSpec.size = basis::parseSize(parser.required(QStringLiteral("size")));
-        basisSpec.beta = parser.doubleValue(QStringLiteral("beta"), -1e9, 1e9);
-        basis::validateBasisSpec(basisSpec);
-    } catch (const Error& e) {
-        throw UsageError(QString::fromUtf8(e.what()));
-    }
+    const basis::BasisSpec basisSpec = basisSpecFrom(parser, false);
     const int threads = parser.intValue(QStringLiteral("threads"), 1, 1024);
     setThreadCount(threads);
     const QVector<basis::LayerCost> costs = basis::basisCostModel(spec, basisSpec.size, basisSpec.beta,
