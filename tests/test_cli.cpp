@@ -90,6 +90,10 @@ void TestCli::usageErrorsExitTwo_data()
     QTest::newRow("bad number") << QStringList{"train", "--model", "lenet5", "--epochs", "many", "--out", "x"} << "--epochs must be";
     QTest::newRow("missing out") << QStringList{"train", "--model", "lenet5"} << "needs --out";
     QTest::newRow("bad dataset") << QStringList{"train", "--model", "lenet5", "--dataset", "imagenet", "--out", "x"} << "--dataset must be one of";
+    QTest::newRow("sanity start") << QStringList{"sanity-check", "--model", "lenet5", "--start", "1.5", "--out", "x"} << "--start";
+    QTest::newRow("sanity too short") << QStringList{"sanity-check", "--model", "lenet5", "--epochs", "1", "--out", "x"} << "too short";
+    QTest::newRow("sanity random init") << QStringList{"sanity-check", "--model", "lenet5", "--init", "random", "--epochs", "4", "--out", "x"} << "qr or svd";
+    QTest::newRow("prune ratio") << QStringList{"prune", "--model", "lenet5", "--weights", "w.pth", "--ratio", "0", "--out", "x"} << "--ratio must be";
 }
 
 void TestCli::usageErrorsExitTwo()
@@ -169,6 +173,20 @@ void TestCli::trainEvalExport()
     const Result back = cli({"eval", "--model", "lenet300", "--weights", pth, "--test-subset", "300", "--json"});
     QCOMPARE(back.code, 0);
     QCOMPARE(lastJsonLine(back.out).value("top1").toDouble(), eval.value("top1").toDouble());
+
+    // basis-train --init-from weights of another architecture: one sentence, exit 1, nothing written.
+    const QString basisRun = dir.filePath("basis");
+    const Result other = cli({"basis-train", "--model", "cifar_resnet18", "--width", "0.125", "--layers", "4", "--size", "0.5",
+                              "--skip", "1", "--epochs", "2", "--subset", "200", "--init-from", run + "/model.rlk", "--out", basisRun});
+    QCOMPARE(other.code, 1);
+    QVERIFY2(oneClearSentence(other.err, "does not fit"), other.err.constData());
+    QVERIFY(!QFile::exists(basisRun + "/params.json"));
+    // Pruning an MLP: nothing to prune, said in one sentence.
+    const Result mlp = cli({"prune", "--model", "lenet300", "--weights", run + "/model.rlk", "--test-subset", "300",
+                            "--out", dir.filePath("pruned")});
+    QCOMPARE(mlp.code, 1);
+    QVERIFY2(oneClearSentence(mlp.err, "no convolution that filter pruning can narrow"), mlp.err.constData());
+    QVERIFY(!QFile::exists(dir.filePath("pruned")));
 }
 
 void TestCli::costAndBasisTrainContract()

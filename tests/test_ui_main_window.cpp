@@ -1,86 +1,218 @@
-// The GUI shell: the layer table shows the registry, a training job runs in the background while the
-// event loop stays responsive, and its epochs reach the plot.
+// The main window without long jobs: the layer table shows the model panel's model, checked layers fill
+// a job dialog, a click on a Pareto point checks exactly its layers, bad weights are refused, and the
+// training plot draws the skip boundary from the phase column.
 #include <QtTest>
 
-#include <QElapsedTimer>
-#include <QTableWidget>
+#include <QFile>
+#include <QSettings>
+#include <QTableView>
 #include <QTemporaryDir>
-#include <QTimer>
 #include <qcustomplot.h>
 
-#include "core/jobs/workspace.h"
 #include "core/models/registry.h"
+#include "ui/basis_train_dialog.h"
+#include "ui/layer_table_model.h"
 #include "ui/main_window.h"
+#include "ui/model_panel.h"
+#include "ui/pareto_plot.h"
+#include "ui/training_plot.h"
 
 using namespace ranklab;
+using namespace ranklab::ui;
 
 class TestUiMainWindow final : public QObject {
     Q_OBJECT
 private slots:
-    void layerTableShowsRegistry();
-    void trainingRunsInBackground();
+    void initTestCase();
+    void init() { QSettings().clear(); } // every test starts from the first-start defaults
+    void layerTableShowsDefaultModel();
+    void checkedLayersFillTheBasisJob();
+    void paretoClickChecksItsLayers();
+    void weightsThatDoNotFitAreRefused();
+    void trainingPlotDrawsSkipBoundary();
 };
 
 namespace {
-TrainParams tinyRun()
+bool waitForModel(MainWindow& w)
 {
-    TrainParams p;
-    p.model = defaultModelSpec(QStringLiteral("lenet300"));
-    p.model.numClasses = 10;
-    p.data.subset = 600;
-    p.data.testSubset = 200;
-    p.epochs = 2;
-    p.lr = 0.05;
-    p.threads = 1;
-    return p;
+    return w.modelReady() || QSignalSpy(&w, &MainWindow::modelLoaded).wait(60000);
 }
 } // namespace
 
-void TestUiMainWindow::layerTableShowsRegistry()
+void TestUiMainWindow::initTestCase()
 {
-    QTemporaryDir dir;
-    TrainParams p = tinyRun();
-    p.model = defaultModelSpec(QStringLiteral("cifar_resnet18"));
-    p.model.width = 0.25;
-    p.model.inChannels = 1;
-    p.model.inputSize = 28;
-    ui::MainWindow window(p, dir.path());
-    const ModelInfo info = describeModel(p.model);
-    QCOMPARE(window.layerTable()->rowCount(), int(info.layers.size()));
-    QCOMPARE(window.layerTable()->item(7, 1)->text(), QStringLiteral("layer2.0.downsample.0"));
+    QCoreApplication::setOrganizationName(QStringLiteral("RankLabTest"));
+    QCoreApplication::setApplicationName(QStringLiteral("test_ui_main_window"));
+    QSettings().clear();
 }
 
-void TestUiMainWindow::trainingRunsInBackground()
+void TestUiMainWindow::layerTableShowsDefaultModel()
 {
     QTemporaryDir dir;
-    ui::MainWindow window(tinyRun(), dir.path());
+    MainWindow window(dir.path());
+    QVERIFY(waitForModel(window));
+    ModelSpec spec = defaultModelSpec(QStringLiteral("cifar_resnet18"));
+    spec.width = 0.25;
+    spec.inChannels = 1;
+    spec.inputSize = 28;
+    const ModelInfo info = describeModel(spec);
+    QCOMPARE(window.modelPanel()->modelSpec().name, QStringLiteral("cifar_resnet18"));
+    QCOMPARE(window.modelPanel()->dataSpec().name, QStringLiteral("fashion-mnist"));
+    QCOMPARE(window.layerModel()->rowCount(), int(info.layers.size()));
+    QCOMPARE(window.layerModel()->data(window.layerModel()->index(7, LayerTableModel::Name)).toString(),
+             QStringLiteral("layer2.0.downsample.0"));
+    // The cost model's predicted speed-up is filled in for every convolution.
+    QVERIFY(window.layerModel()->data(window.layerModel()->index(0, LayerTableModel::Speedup)).toString().endsWith(QStringLiteral("×")));
+    QVERIFY(QDir(dir.filePath(QStringLiteral("runs"))).exists()); // the workspace is created on first start
+
+    // Changing the architecture rebuilds the table in the background.
+    ModelSpec lenet = defaultModelSpec(QStringLiteral("lenet5"));
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.modelPanel()->setModelSpec(lenet);
+    QVERIFY(loaded.wait(60000));
+    QCOMPARE(window.layerModel()->rowCount(), int(describeModel(lenet).layers.size()));
+}
+
+void TestUiMainWindow::checkedLayersFillTheBasisJob()
+{
+    QTemporaryDir dir;
+    MainWindow window(dir.path());
+    QVERIFY(waitForModel(window));
+    window.layerModel()->setCheckedLayers({1, 2, 3, 4, 5});
+    {
+        auto dialog = window.createBasisTrainDialog();
+        const basis::BasisTrainParams p = dialog->params();
+        QCOMPARE(p.layers, QStringLiteral("1-5"));
+        QCOMPARE(p.train.model.name, QStringLiteral("cifar_resnet18"));
+        QCOMPARE(p.train.model.width, 0.25);
+        QCOMPARE(p.train.data.name, QStringLiteral("fashion-mnist"));
+        QVERIFY(p.skipEpochs >= 1 && p.skipEpochs <= p.train.epochs);
+        QCOMPARE(dialog->validate(), QString());
+    }
+    // Checking the classifier (a Linear layer) makes the dialog refuse to start, naming the layer.
+    window.layerModel()->setCheckedLayers({16, 21});
+    {
+        auto dialog = window.createBasisTrainDialog();
+        QCOMPARE(dialog->params().layers, QStringLiteral("16,21"));
+        const QString problem = dialog->validate();
+        QVERIFY2(problem.contains(QStringLiteral("fc")) && problem.contains(QStringLiteral("not a convolution")), qPrintable(problem));
+        dialog->accept();
+        QCOMPARE(dialog->result(), int(QDialog::Rejected)); // Start did not close it
+    }
+    window.layerModel()->setCheckedLayers({});
+    {
+        auto dialog = window.createBasisTrainDialog();
+        QVERIFY(!dialog->validate().isEmpty());
+    }
+}
+
+void TestUiMainWindow::paretoClickChecksItsLayers()
+{
+    QTemporaryDir dir;
+    MainWindow window(dir.path());
+    window.resize(1300, 850);
     window.show();
-    QSignalSpy ended(&window.runner(), &JobRunner::jobEnded);
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(waitForModel(window));
+    window.tabs()->setCurrentWidget(window.paretoPlot());
 
-    // Measure the longest gap between 10 ms timer ticks while the job trains: the UI thread must not stall.
-    QElapsedTimer clock;
-    qint64 last = 0, worstGap = 0;
-    QTimer ticker;
-    ticker.setInterval(10);
-    QObject::connect(&ticker, &QTimer::timeout, [&] {
-        const qint64 now = clock.elapsed();
-        worstGap = std::max(worstGap, now - last);
-        last = now;
-    });
-    clock.start();
-    ticker.start();
-    window.startTraining();
-    QVERIFY(ended.wait(120000));
-    ticker.stop();
+    // Points as a sweep of layers 4, 5, 16 would give them: both fronts marked on some.
+    QVector<ParetoPoint> points;
+    points.push_back({{}, 0.0, 100.0, 100.0, true, true, false});
+    points.push_back({{4}, 0.6, 91.0, 97.0, true, false, true});
+    points.push_back({{5}, 1.9, 93.0, 96.0, false, false, true});
+    points.push_back({{16}, 0.4, 88.0, 80.0, true, true, true});
+    points.push_back({{4, 16}, 1.0, 79.0, 77.0, true, true, false});
+    points.push_back({{4, 5, 16}, 2.9, 72.0, 73.0, true, true, false});
+    ParetoPlot* pareto = window.paretoPlot();
+    pareto->setPoints(points);
+    pareto->plot()->replot();
 
-    QCOMPARE(window.runner().jobs().size(), 1);
-    QCOMPARE(window.runner().jobs().first()->state(), Job::State::Finished);
-    QCOMPARE(window.plot()->graph(0)->dataCount(), 2); // one accuracy point per epoch
-    QVERIFY2(worstGap < 500, qPrintable(QStringLiteral("UI thread stalled for %1 ms").arg(worstGap)));
-    const auto runs = Workspace(dir.path()).runs();
-    QCOMPARE(runs.size(), 1);
-    QVERIFY(runs.first().completed);
-    QCOMPARE(runs.first().kind, QStringLiteral("train"));
+    QSignalSpy clicked(pareto, &ParetoPlot::pointClicked);
+    for (int i : {4, 2, 5}) {
+        const QPoint pixel = pareto->pixelOf(i).toPoint();
+        QVERIFY(pareto->plot()->rect().contains(pixel));
+        QTest::mouseClick(pareto->plot(), Qt::LeftButton, {}, pixel);
+        QCOMPARE(pareto->selectedPoint(), i);
+        QCOMPARE(window.layerModel()->checkedLayers(), points[i].layers);
+    }
+    QCOMPARE(clicked.size(), 3);
+    // A click on empty canvas changes nothing.
+    QTest::mouseClick(pareto->plot(), Qt::LeftButton, {}, pareto->plot()->rect().topLeft() + QPoint(3, 3));
+    QCOMPARE(clicked.size(), 3);
+    QCOMPARE(window.layerModel()->checkedLayers(), points[5].layers);
+
+    // With the size axis the other front is drawn and the same click logic applies there.
+    pareto->setXAxis(ParetoPlot::XAxis::Size);
+    pareto->plot()->replot();
+    QTest::mouseClick(pareto->plot(), Qt::LeftButton, {}, pareto->pixelOf(1).toPoint());
+    QCOMPARE(window.layerModel()->checkedLayers(), QVector<int>({4}));
+
+    // Sampling keeps the whole front and thins the rest.
+    pareto->setMaxDrawn(4);
+    QCOMPARE(pareto->drawnPoints().size(), 4);
+    for (int i = 0; i < points.size(); ++i)
+        if (points[i].onSizeFront)
+            QVERIFY(pareto->drawnPoints().contains(i));
+
+    const QString png = dir.filePath(QStringLiteral("pareto.png")), pdf = dir.filePath(QStringLiteral("pareto.pdf"));
+    QVERIFY(pareto->exportTo(png));
+    QVERIFY(pareto->exportTo(pdf));
+    QVERIFY(QFileInfo(png).size() > 1000);
+    QFile f(pdf);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(f.read(5) == "%PDF-");
+}
+
+void TestUiMainWindow::weightsThatDoNotFitAreRefused()
+{
+    QTemporaryDir dir;
+    MainWindow window(dir.path());
+    QVERIFY(waitForModel(window));
+    const QString bogus = dir.filePath(QStringLiteral("not-weights.pth"));
+    QFile f(bogus);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("this is not a weights file");
+    f.close();
+    QSignalSpy checked(&window, &MainWindow::weightsChecked);
+    window.openWeights(bogus);
+    QVERIFY(checked.wait(30000));
+    QCOMPARE(checked.first().at(1).toBool(), false);
+    QVERIFY(window.modelPanel()->weightsFile().isEmpty());
+    QVERIFY(window.baseTrainParams().initWeights.isEmpty());
+}
+
+void TestUiMainWindow::trainingPlotDrawsSkipBoundary()
+{
+    TrainingPlot plot;
+    RunCurve run;
+    run.dir = QStringLiteral("/tmp/run-a");
+    run.label = QStringLiteral("basis-train a");
+    for (int e = 1; e <= 5; ++e) {
+        EpochMetrics m;
+        m.epoch = e;
+        m.phase = e <= 3 ? QStringLiteral("basis") : QStringLiteral("full");
+        m.testTop1 = 0.5 + 0.05 * e;
+        m.trainLoss = 1.0 / e;
+        run.epochs.push_back(m);
+    }
+    QCOMPARE(run.skipBoundary(), 3);
+    plot.setRun(run);
+    QCOMPARE(plot.drawnPoints(run.dir), 5);
+    QCOMPARE(plot.drawnSkipLine(run.dir), 3);
+    RunCurve base;
+    base.dir = QStringLiteral("/tmp/run-base");
+    base.label = QStringLiteral("train base");
+    base.epochs = run.epochs;
+    for (EpochMetrics& m : base.epochs)
+        m.phase = QStringLiteral("train");
+    plot.setRun(base, false);
+    QCOMPARE(plot.drawnPoints(base.dir), 0);
+    plot.setBaseline(base.dir); // the baseline is drawn even when not ticked
+    QCOMPARE(plot.drawnPoints(base.dir), 5);
+    QCOMPARE(plot.drawnSkipLine(base.dir), 0);
+    plot.setShownRuns({});
+    QCOMPARE(plot.drawnPoints(run.dir), 0);
 }
 
 QTEST_MAIN(TestUiMainWindow)

@@ -7,3 +7,27 @@ endif()
 if(TEST test_interop)
   set_tests_properties(test_interop PROPERTIES TIMEOUT 600 LABELS "interop")
 endif()
+
+# Desktop application (issue 7). Widget tests run offscreen; the screenshot test renders the real main
+# window under Xvfb after a short real training job and keeps the PNG in the build dir as an artifact.
+foreach(t test_ui_jobs test_ui_workspace test_ui_main_window)
+  if(TEST ${t})
+    set_tests_properties(${t} PROPERTIES TIMEOUT 300 LABELS "gui")
+  endif()
+endforeach()
+find_program(RANKLAB_XVFB_RUN xvfb-run)
+if(RANKLAB_XVFB_RUN AND TARGET ranklab)
+  set(RANKLAB_SCREENSHOT ${CMAKE_CURRENT_BINARY_DIR}/ranklab-screenshot.png)
+  set(RANKLAB_SCREENSHOT_HOME ${CMAKE_CURRENT_BINARY_DIR}/screenshot-home)
+  add_test(NAME ui_screenshot_clean COMMAND ${CMAKE_COMMAND} -E rm -rf ${RANKLAB_SCREENSHOT_HOME} ${RANKLAB_SCREENSHOT})
+  set_tests_properties(ui_screenshot_clean PROPERTIES FIXTURES_SETUP ui_screenshot_home)
+  add_test(NAME ui_screenshot
+           COMMAND ${RANKLAB_XVFB_RUN} -a -s "-screen 0 1600x1000x24" $<TARGET_FILE:ranklab>
+                   --workspace ${RANKLAB_SCREENSHOT_HOME}/workspace --screenshot ${RANKLAB_SCREENSHOT} --demo)
+  set_tests_properties(ui_screenshot PROPERTIES
+    FIXTURES_REQUIRED ui_screenshot_home TIMEOUT 600 LABELS "gui"
+    ENVIRONMENT "OMP_NUM_THREADS=1;OMP_WAIT_POLICY=PASSIVE;XDG_CONFIG_HOME=${RANKLAB_SCREENSHOT_HOME}/config;XDG_DATA_HOME=${RANKLAB_SCREENSHOT_HOME}/data"
+    ATTACHED_FILES ${RANKLAB_SCREENSHOT})
+  add_test(NAME ui_version COMMAND $<TARGET_FILE:ranklab> --version)
+  set_tests_properties(ui_version PROPERTIES PASS_REGULAR_EXPRESSION "^ranklab ${PROJECT_VERSION}\n$" LABELS "gui")
+endif()

@@ -1,173 +1,619 @@
 #include "ui/main_window.h"
 
-#include <QHBoxLayout>
-#include <QHeaderView>
-#include <QLabel>
-#include <QMessageBox>
-#include <QPlainTextEdit>
-#include <QProgressBar>
-#include <QPushButton>
-#include <QSplitter>
-#include <QStatusBar>
-#include <QTableWidget>
-#include <QVBoxLayout>
-#include <qcustomplot.h>
+#include <algorithm>
 
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QPlainTextEdit>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QThread>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include "core/basis/cost_model.h"
 #include "core/error.h"
+#include "core/jobs/basis_train_job.h"
+#include "core/jobs/ron_build_job.h"
+#include "core/jobs/spectrum_job.h"
+#include "core/jobs/sweep_job.h"
+#include "core/jobs/weights_probe.h"
 #include "core/jobs/workspace.h"
+#include "ui/basis_train_dialog.h"
+#include "ui/jobs_panel.h"
+#include "ui/layer_panel.h"
+#include "ui/layer_table_model.h"
+#include "ui/model_panel.h"
+#include "ui/pareto_plot.h"
+#include "ui/ron_report_view.h"
+#include "ui/sensitivity_plot.h"
+#include "ui/ron_dialog.h"
+#include "ui/spectra_plot.h"
+#include "ui/spectrum_dialog.h"
+#include "ui/sweep_dialog.h"
+#include "ui/training_plot.h"
+#include "ui/workspace_loader.h"
 
 namespace ranklab::ui {
 
 namespace {
-QString shapeText(const QVector<qint64>& shape)
+constexpr int kMaxRecent = 8;
+
+/// The layer registry and the pair-form speed-up the cost model predicts (size 0.5, β = 0), built off
+/// the UI thread.
+struct ModelLoad {
+    ModelInfo info;
+    QHash<int, double> speedups;
+    QString error;
+};
+
+ModelLoad loadModel(const ModelSpec& spec)
 {
-    QStringList parts;
-    for (qint64 x : shape)
-        parts << QString::number(x);
-    return parts.join(QStringLiteral("×"));
+    ModelLoad out;
+    try {
+        out.info = describeModel(spec);
+        for (const basis::LayerCost& c : basis::basisCostModel(spec, 0.5, 0.0, false))
+            out.speedups.insert(c.index, c.predictedSpeedup);
+    } catch (const Error& e) {
+        out.error = QString::fromUtf8(e.what());
+    }
+    return out;
+}
+
+bool isTrainingKind(const QString& kind)
+{
+    return kind == QLatin1String("train") || kind == QLatin1String("basis-train");
 }
 } // namespace
 
-MainWindow::MainWindow(TrainParams defaults, QString workspaceRoot, QWidget* parent)
-    : QMainWindow(parent), defaults_(std::move(defaults)), workspaceRoot_(std::move(workspaceRoot))
+MainWindow::MainWindow(const QString& workspaceRoot, QWidget* parent) : QMainWindow(parent)
 {
     setWindowTitle(QStringLiteral("RankLab"));
-    layers_ = new QTableWidget(this);
-    layers_->setColumnCount(7);
-    layers_->setHorizontalHeaderLabels({tr("#"), tr("Layer"), tr("Type"), tr("Weight"), tr("Output"), tr("Params"), tr("FLOPs")});
-    layers_->verticalHeader()->hide();
-    layers_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    layers_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    setAcceptDrops(true);
+    setDockOptions(AnimatedDocks | AllowTabbedDocks);
 
-    plot_ = new QCustomPlot(this);
-    plot_->addGraph();
-    plot_->graph(0)->setName(tr("test top-1 (%)"));
-    plot_->addGraph(plot_->xAxis, plot_->yAxis2);
-    plot_->graph(1)->setName(tr("train loss"));
-    plot_->graph(1)->setPen(QPen(Qt::red));
-    plot_->xAxis->setLabel(tr("epoch"));
-    plot_->yAxis->setLabel(tr("test top-1 (%)"));
-    plot_->yAxis2->setLabel(tr("train loss"));
-    plot_->yAxis2->setVisible(true);
-    plot_->legend->setVisible(true);
-    plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-
+    layerModel_ = new LayerTableModel(this);
+    layerPanel_ = new LayerPanel(layerModel_, this);
+    modelPanel_ = new ModelPanel(this);
+    jobsPanel_ = new JobsPanel(&runner_, this);
+    trainingPlot_ = new TrainingPlot(this);
+    sensitivityPlot_ = new SensitivityPlot(this);
+    paretoPlot_ = new ParetoPlot(this);
+    spectraPlot_ = new SpectraPlot(this);
+    ronReport_ = new RonReportView(this);
     log_ = new QPlainTextEdit(this);
     log_->setReadOnly(true);
-    progress_ = new QProgressBar(this);
-    progress_->setRange(0, 1000);
-    eta_ = new QLabel(this);
-    trainButton_ = new QPushButton(tr("&Train"), this);
-    cancelButton_ = new QPushButton(tr("&Cancel"), this);
-    cancelButton_->setEnabled(false);
+    log_->setMaximumBlockCount(5000);
 
-    auto* controls = new QHBoxLayout;
-    controls->addWidget(trainButton_);
-    controls->addWidget(cancelButton_);
-    controls->addWidget(progress_, 1);
-    controls->addWidget(eta_);
-    auto* right = new QSplitter(Qt::Vertical, this);
-    right->addWidget(plot_);
-    right->addWidget(log_);
-    auto* split = new QSplitter(Qt::Horizontal, this);
-    split->addWidget(layers_);
-    split->addWidget(right);
-    split->setStretchFactor(1, 1);
-    auto* central = new QWidget(this);
-    auto* layout = new QVBoxLayout(central);
-    layout->addLayout(controls);
-    layout->addWidget(split, 1);
-    setCentralWidget(central);
-    resize(1200, 760);
+    tabs_ = new QTabWidget(this);
+    tabs_->addTab(trainingPlot_, tr("&Training"));
+    tabs_->addTab(sensitivityPlot_, tr("&Sensitivity"));
+    tabs_->addTab(paretoPlot_, tr("&Pareto"));
+    tabs_->addTab(spectraPlot_, tr("Spec&tra"));
+    tabs_->addTab(ronReport_, tr("&RON report"));
+    setCentralWidget(tabs_);
 
-    connect(trainButton_, &QPushButton::clicked, this, &MainWindow::startTraining);
-    connect(cancelButton_, &QPushButton::clicked, this, [this] {
-        if (current_)
-            runner_.cancel(current_);
+    auto dock = [this](const QString& title, const QString& name, QWidget* w, Qt::DockWidgetArea area) {
+        auto* d = new QDockWidget(title, this);
+        d->setObjectName(name);
+        d->setWidget(w);
+        addDockWidget(area, d);
+        return d;
+    };
+    QDockWidget* modelDock = dock(tr("Model"), QStringLiteral("model"), modelPanel_, Qt::LeftDockWidgetArea);
+    QDockWidget* layerDock = dock(tr("Layers"), QStringLiteral("layers"), layerPanel_, Qt::LeftDockWidgetArea);
+    QDockWidget* jobsDock = dock(tr("Jobs"), QStringLiteral("jobs"), jobsPanel_, Qt::BottomDockWidgetArea);
+    QDockWidget* logDock = dock(tr("Log"), QStringLiteral("log"), log_, Qt::BottomDockWidgetArea);
+    splitDockWidget(modelDock, layerDock, Qt::Vertical);
+    splitDockWidget(jobsDock, logDock, Qt::Horizontal);
+    resizeDocks({modelDock, layerDock}, {200, 600}, Qt::Vertical);
+    resizeDocks({modelDock}, {560}, Qt::Horizontal);
+    resizeDocks({jobsDock}, {190}, Qt::Vertical);
+
+    statusWorkspace_ = new QLabel(this);
+    statusJobs_ = new QLabel(this);
+    statusBar()->addPermanentWidget(statusJobs_);
+    statusBar()->addPermanentWidget(statusWorkspace_);
+
+    buildMenus();
+    for (QAction* a : {modelDock->toggleViewAction(), layerDock->toggleViewAction(), jobsDock->toggleViewAction(),
+                       logDock->toggleViewAction()})
+        menuBar()->actions().at(2)->menu()->addAction(a);
+
+    connect(modelPanel_, &ModelPanel::modelChanged, this, &MainWindow::reloadModel);
+    connect(modelPanel_, &ModelPanel::openWeightsRequested, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open weights"), QString(),
+                                                          tr("Weights (*.rlk *.pth *.pt *.bin *.ckpt);;All files (*)"));
+        if (!path.isEmpty())
+            openWeights(path);
+    });
+    connect(paretoPlot_, &ParetoPlot::pointClicked, this, &MainWindow::onParetoPoint);
+    connect(paretoPlot_, &ParetoPlot::trainRequested, this, [this](const QVector<int>& layers) {
+        layerModel_->setCheckedLayers(layers);
+        openBasisTrainDialog();
+    });
+    connect(jobsPanel_, &JobsPanel::rerunRequested, this, &MainWindow::rerun);
+    connect(&runner_, &JobRunner::jobEnded, this, &MainWindow::onJobEnded);
+    connect(&runner_, &JobRunner::jobStarted, this, [this] { updateStatus(); });
+    connect(layerModel_, &LayerTableModel::checkedLayersChanged, this, [this] {
+        const QString sel = layerModel_->checkedSelectionText();
+        statusBar()->showMessage(sel.isEmpty() ? tr("No layer checked") : tr("Checked layers: %1").arg(sel), 4000);
     });
 
-    ModelSpec spec = defaults_.model;
-    if (spec.inChannels <= 0)
-        spec.inChannels = 1;
-    if (spec.inputSize <= 0)
-        spec.inputSize = 28;
-    try {
-        showModel(describeModel(spec));
-    } catch (const Error& e) {
-        appendLog(QString::fromUtf8(e.what()));
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    if (!settings.contains(QStringLiteral("window/geometry")))
+        resize(1440, 900);
+    const QString lastModel = settings.value(QStringLiteral("model/name")).toString();
+    if (zooModelNames().contains(lastModel)) {
+        ModelSpec spec = modelPanel_->modelSpec();
+        spec.name = lastModel;
+        spec.width = settings.value(QStringLiteral("model/width"), spec.width).toDouble();
+        spec.numClasses = settings.value(QStringLiteral("model/classes"), spec.numClasses).toInt();
+        spec.inChannels = settings.value(QStringLiteral("model/channels"), spec.inChannels).toInt();
+        spec.inputSize = settings.value(QStringLiteral("model/input_size"), spec.inputSize).toInt();
+        modelPanel_->setModelSpec(spec); // emits modelChanged → reloadModel
+    } else {
+        reloadModel();
     }
-    statusBar()->showMessage(tr("Workspace: %1").arg(workspaceRoot_));
+    openWorkspace(workspaceRoot);
+    updateStatus();
 }
 
 MainWindow::~MainWindow() = default;
 
-void MainWindow::showModel(const ModelInfo& info)
+void MainWindow::buildMenus()
 {
-    layers_->setRowCount(int(info.layers.size()));
-    for (int r = 0; r < info.layers.size(); ++r) {
-        const LayerInfo& l = info.layers[r];
-        const QStringList cells = {QString::number(l.index), l.name, l.type, shapeText(l.weightShape), shapeText(l.outShape),
-                                   QLocale().toString(l.params), QLocale().toString(l.flops)};
-        for (int c = 0; c < cells.size(); ++c)
-            layers_->setItem(r, c, new QTableWidgetItem(cells[c]));
-    }
-    layers_->resizeColumnsToContents();
-    appendLog(tr("%1: %2 parameters, %3 FLOPs per image").arg(info.spec.name).arg(info.totalParams).arg(info.totalFlops));
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open weights…"), QKeySequence::Open, this, [this] { Q_EMIT modelPanel_->openWeightsRequested(); });
+    recentMenu_ = file->addMenu(tr("Open &recent"));
+    rebuildRecentMenu();
+    file->addSeparator();
+    file->addAction(tr("Open &workspace…"), QKeySequence(tr("Ctrl+Shift+O")), this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open workspace"), workspaceRoot_);
+        if (!dir.isEmpty())
+            openWorkspace(dir);
+    });
+    file->addAction(tr("Re&load workspace"), QKeySequence::Refresh, this, [this] { openWorkspace(workspaceRoot_); });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* jobs = menuBar()->addMenu(tr("&Jobs"));
+    jobs->addAction(tr("&Basis training with skip…"), QKeySequence(tr("Ctrl+B")), this, &MainWindow::openBasisTrainDialog);
+    jobs->addAction(tr("&Plain training (baseline)"), QKeySequence(tr("Ctrl+T")), this, [this] {
+        TrainParams p = baseTrainParams();
+        launchTraining(p);
+    });
+    jobs->addAction(tr("&Sensitivity sweep…"), QKeySequence(tr("Ctrl+Shift+S")), this, &MainWindow::openSweepDialog);
+    jobs->addAction(tr("S&pectra…"), QKeySequence(tr("Ctrl+Shift+P")), this, &MainWindow::openSpectrumDialog);
+    jobs->addAction(tr("R&ON build…"), QKeySequence(tr("Ctrl+Shift+R")), this, &MainWindow::openRonDialog);
+    jobs->addSeparator();
+    jobs->addAction(tr("&Cancel selected job"), QKeySequence(tr("Ctrl+.")), this, [this] {
+        if (Job* job = jobsPanel_->selectedJob())
+            runner_.cancel(job);
+    });
+    jobs->addAction(tr("&Re-run selected job"), QKeySequence(tr("Ctrl+R")), this, [this] {
+        if (Job* job = jobsPanel_->selectedJob())
+            rerun(job);
+    });
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    for (int i = 0; i < 5; ++i)
+        view->addAction(tr("Plot %1").arg(i + 1), QKeySequence(QStringLiteral("Ctrl+%1").arg(i + 1)), this,
+                        [this, i] { tabs_->setCurrentIndex(i); });
+    view->addSeparator();
+
+    QMenu* layers = menuBar()->addMenu(tr("&Layers"));
+    layers->addAction(tr("Check &all"), QKeySequence(tr("Ctrl+Shift+A")), this,
+                      [this] { layerModel_->setRangeChecked(0, 1 << 30, true); });
+    layers->addAction(tr("Check &none"), QKeySequence(tr("Ctrl+Shift+N")), this, [this] { layerModel_->setCheckedLayers({}); });
+    layers->addAction(tr("Preset &light (1–5)"), QKeySequence(tr("Ctrl+L")), this,
+                      [this] { layerModel_->setCheckedLayers({1, 2, 3, 4, 5}); });
+    layers->addAction(tr("Preset &heavy (16–20)"), QKeySequence(tr("Ctrl+H")), this,
+                      [this] { layerModel_->setCheckedLayers({16, 17, 18, 19, 20}); });
+    layers->addAction(tr("Check &highlighted rows"), QKeySequence(tr("Ctrl+Space")), this,
+                      [this] { layerPanel_->checkHighlighted(true); });
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About RankLab"), this, [this] {
+        QMessageBox::about(this, tr("About RankLab"),
+                           tr("<b>RankLab %1</b><br>A laboratory for low-rank compression of CNNs: basis convolutions "
+                              "with skip training, sensitivity sweeps and Pareto fronts, Reduced-Order Networks.")
+                               .arg(QApplication::applicationVersion()));
+    });
 }
 
-void MainWindow::startTraining()
+void MainWindow::openWorkspace(const QString& root)
 {
-    if (current_)
+    workspaceRoot_ = QDir(root).absolutePath();
+    if (!QDir().mkpath(QDir(workspaceRoot_).filePath(QStringLiteral("runs")))) {
+        showError(tr("Cannot create the workspace folder %1.").arg(workspaceRoot_));
         return;
-    QString runDir;
+    }
+    QSettings().setValue(QStringLiteral("workspace"), workspaceRoot_);
+    trainingPlot_->clear();
+    figuresModel_.clear();
+    sensitivity_.clear();
+    vbmfRanks_.clear();
+    applyLayerFigures();
+    sensitivityPlot_->setRows({}, {});
+    paretoPlot_->setPoints({});
+    spectraPlot_->setCurves({}, {});
+    ronReport_->setRows({});
+    const QVector<RunEntry> runs = Workspace(workspaceRoot_).runs();
+    for (const RunEntry& run : runs)
+        showRun(run);
+    // The most recent plain training run is the natural baseline of the curves.
+    for (auto it = runs.crbegin(); it != runs.crend(); ++it)
+        if (it->kind == QLatin1String("train") && it->completed) {
+            trainingPlot_->setBaseline(it->dir);
+            break;
+        }
+    appendLog(tr("workspace %1: %2 runs").arg(workspaceRoot_).arg(runs.size()));
+    updateStatus();
+}
+
+void MainWindow::refreshRun(const QString& dir)
+{
+    for (const RunEntry& e : Workspace(workspaceRoot_).runs())
+        if (e.dir == QDir(dir).absolutePath())
+            showRun(e);
+}
+
+void MainWindow::showRun(const RunEntry& entry)
+{
+    const QString& dir = entry.dir;
+    const QString& kind = entry.kind;
     try {
-        runDir = Workspace(workspaceRoot_).createRunDir(QStringLiteral("train"), defaults_.model.name);
+        if (isTrainingKind(kind)) {
+            trainingPlot_->setRun(loadRunCurve(entry));
+        } else if (kind == QLatin1String("sweep") || kind == QLatin1String("groups") || kind == QLatin1String("proxy-sweep")) {
+            const SweepView view = loadSweepView(dir);
+            sensitivityPlot_->setRows(view.rows, view.title);
+            paretoPlot_->setPoints(view.points);
+            if (!view.accDropByLayer.isEmpty()) {
+                if (figuresModel_ != view.model)
+                    vbmfRanks_.clear();
+                figuresModel_ = view.model;
+                sensitivity_ = view.accDropByLayer;
+                applyLayerFigures();
+            }
+            for (const QString& note : view.notes)
+                appendLog(note);
+        } else if (kind == QLatin1String("spectrum") && entry.completed) {
+            QHash<int, int> ranks;
+            spectraPlot_->setCurves(loadSpectrum(dir, &ranks), runLabel(dir, kind));
+            const QString model = entry.name;
+            if (figuresModel_ != model)
+                sensitivity_.clear();
+            figuresModel_ = model;
+            vbmfRanks_ = ranks;
+            applyLayerFigures();
+        } else if (kind == QLatin1String("ron") && entry.completed) {
+            QVector<RonReportRow> rows = ronReport_->rows();
+            rows.push_back(loadRonReport(dir));
+            ronReport_->setRows(rows);
+        }
     } catch (const Error& e) {
-        QMessageBox::critical(this, tr("RankLab"), QString::fromUtf8(e.what()));
-        return;
+        appendLog(tr("%1: %2").arg(QFileInfo(dir).fileName(), QString::fromUtf8(e.what())));
     }
-    auto* job = new TrainJob(defaults_, runDir);
-    current_ = job;
-    plot_->graph(0)->data()->clear();
-    plot_->graph(1)->data()->clear();
-    connect(job, &Job::progressChanged, this, [this](const TrainProgress& p) {
-        progress_->setValue(int(1000 * p.fraction));
-        eta_->setText(p.etaSeconds >= 0 ? tr("ETA %1 s").arg(qRound(p.etaSeconds)) : QString());
-    });
-    connect(job, &Job::epochFinished, this, &MainWindow::onEpoch);
-    connect(job, &Job::logLine, this, &MainWindow::appendLog);
-    connect(job, &Job::failed, this, [this](const QString& message) {
-        appendLog(message);
-        QMessageBox::critical(this, tr("RankLab"), message);
-    });
-    connect(job, &Job::finished, this, [this](const QJsonObject& s) {
-        appendLog(tr("finished: test top-1 %1%").arg(100 * s.value(QStringLiteral("final_test_top1")).toDouble(), 0, 'f', 2));
-    });
-    connect(job, &Job::cancelled, this, [this] { appendLog(tr("cancelled")); });
-    connect(&runner_, &JobRunner::jobEnded, this, [this](Job* ended) {
-        if (ended != current_)
-            return;
-        current_ = nullptr;
-        trainButton_->setEnabled(true);
-        cancelButton_->setEnabled(false);
-    });
-    trainButton_->setEnabled(false);
-    cancelButton_->setEnabled(true);
-    appendLog(tr("training %1 into %2").arg(defaults_.model.name, runDir));
-    runner_.enqueue(job);
 }
 
-void MainWindow::onEpoch(const EpochMetrics& m)
+void MainWindow::applyLayerFigures()
 {
-    plot_->graph(0)->addData(m.epoch, 100 * m.testTop1);
-    plot_->graph(1)->addData(m.epoch, m.trainLoss);
-    plot_->rescaleAxes();
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    const bool same = layerModel_->modelInfo().spec.name == figuresModel_;
+    layerModel_->setSensitivity(same ? sensitivity_ : QHash<int, double>());
+    layerModel_->setVbmfRanks(same ? vbmfRanks_ : QHash<int, int>());
+}
+
+void MainWindow::reloadModel()
+{
+    const ModelSpec spec = modelPanel_->modelSpec();
+    const int generation = ++modelGeneration_;
+    modelReady_ = false;
+    statusBar()->showMessage(tr("Building %1…").arg(spec.name));
+    auto* watcher = new QFutureWatcher<ModelLoad>(this);
+    connect(watcher, &QFutureWatcher<ModelLoad>::finished, this, [this, watcher, generation, spec] {
+        watcher->deleteLater();
+        if (generation != modelGeneration_)
+            return; // a newer request is on its way
+        const ModelLoad load = watcher->result();
+        if (!load.error.isEmpty()) {
+            appendLog(load.error);
+            statusBar()->showMessage(load.error);
+            return;
+        }
+        const QVector<int> keep = layerModel_->modelInfo().spec.name == spec.name ? layerModel_->checkedLayers() : QVector<int>{};
+        layerModel_->setModelInfo(load.info);
+        layerModel_->setSpeedups(load.speedups);
+        layerModel_->setCheckedLayers(keep);
+        applyLayerFigures();
+        layerPanel_->view()->resizeColumnsToContents();
+        modelReady_ = true;
+        QSettings s;
+        s.setValue(QStringLiteral("model/name"), spec.name);
+        s.setValue(QStringLiteral("model/width"), spec.width);
+        s.setValue(QStringLiteral("model/classes"), spec.numClasses);
+        s.setValue(QStringLiteral("model/channels"), spec.inChannels);
+        s.setValue(QStringLiteral("model/input_size"), spec.inputSize);
+        statusBar()->showMessage(tr("%1: %2 layers, %3 parameters, %4 MFLOPs per image")
+                                     .arg(spec.name)
+                                     .arg(load.info.layers.size())
+                                     .arg(QLocale().toString(load.info.totalParams))
+                                     .arg(load.info.totalFlops / 1e6, 0, 'f', 1));
+        Q_EMIT modelLoaded();
+    });
+    watcher->setFuture(QtConcurrent::run(loadModel, spec));
+}
+
+void MainWindow::openWeights(const QString& path)
+{
+    const ModelSpec spec = modelPanel_->modelSpec();
+    appendLog(tr("checking %1 against %2…").arg(path, spec.name));
+    auto* watcher = new QFutureWatcher<QString>(this);
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, path] {
+        watcher->deleteLater();
+        const QString result = watcher->result();
+        if (result.startsWith(QLatin1Char('!'))) {
+            modelPanel_->setWeightsFile({}, {});
+            showError(result.mid(1));
+            Q_EMIT weightsChecked(path, false);
+            return;
+        }
+        modelPanel_->setWeightsFile(path, tr("%1, fits the model").arg(result));
+        addRecentFile(path);
+        appendLog(tr("weights %1 (%2) will start every job").arg(path, result));
+        Q_EMIT weightsChecked(path, true);
+    });
+    watcher->setFuture(QtConcurrent::run([spec, path]() -> QString {
+        try {
+            return probeWeights(spec, path);
+        } catch (const Error& e) {
+            return QLatin1Char('!') + QString::fromUtf8(e.what());
+        }
+    }));
+}
+
+TrainParams MainWindow::baseTrainParams() const
+{
+    TrainParams p;
+    p.model = modelPanel_->modelSpec();
+    p.data = modelPanel_->dataSpec();
+    p.initWeights = modelPanel_->weightsFile();
+    p.epochs = 4;
+    p.lr = 0.05;
+    p.threads = std::max(1, QThread::idealThreadCount() - 1);
+    return p;
+}
+
+std::unique_ptr<BasisTrainDialog> MainWindow::createBasisTrainDialog()
+{
+    return std::make_unique<BasisTrainDialog>(baseTrainParams(), layerModel_->modelInfo(), layerModel_->checkedSelectionText(),
+                                              this);
+}
+
+void MainWindow::openBasisTrainDialog()
+{
+    if (!modelReady_) {
+        showError(tr("The model is still being built; try again in a moment."));
+        return;
+    }
+    std::unique_ptr<BasisTrainDialog> dialog = createBasisTrainDialog();
+    if (dialog->exec() == QDialog::Accepted)
+        launchBasisTraining(dialog->params());
+}
+
+void MainWindow::openSweepDialog()
+{
+    if (!modelReady_) {
+        showError(tr("The model is still being built; try again in a moment."));
+        return;
+    }
+    SweepDialog dialog(baseTrainParams(), layerModel_->modelInfo(), layerModel_->checkedSelectionText(), this);
+    if (dialog.exec() == QDialog::Accepted)
+        launchSweep(dialog.params());
+}
+
+void MainWindow::openSpectrumDialog()
+{
+    if (!modelReady_) {
+        showError(tr("The model is still being built; try again in a moment."));
+        return;
+    }
+    SpectrumDialog dialog(baseTrainParams(), layerModel_->modelInfo(), layerModel_->checkedSelectionText(), this);
+    if (dialog.exec() == QDialog::Accepted)
+        launchSpectrum(dialog.params());
+}
+
+void MainWindow::openRonDialog()
+{
+    if (!modelReady_) {
+        showError(tr("The model is still being built; try again in a moment."));
+        return;
+    }
+    RonDialog dialog(baseTrainParams(), layerModel_->modelInfo(), layerModel_->checkedLayers(), this);
+    if (dialog.exec() == QDialog::Accepted)
+        launchRon(dialog.params());
+}
+
+Job* MainWindow::launchSpectrum(const ron::SpectrumParams& params)
+{
+    return launchInNewRun(QStringLiteral("spectrum"), params.model.name,
+                          [&params](const QString& dir) { return new SpectrumJob(params, dir); });
+}
+
+Job* MainWindow::launchRon(const ron::RonParams& params)
+{
+    return launchInNewRun(QStringLiteral("ron"), params.model.name,
+                          [&params](const QString& dir) { return new RonBuildJob(params, dir); });
+}
+
+Job* MainWindow::launchSweep(const search::SweepParams& params)
+{
+    return launchInNewRun(params.groups.isEmpty() ? QStringLiteral("sweep") : QStringLiteral("groups"), params.train.model.name,
+                          [&params](const QString& dir) { return new SweepJob(params, dir); });
+}
+
+Job* MainWindow::launchInNewRun(const QString& kind, const QString& name, const std::function<Job*(const QString&)>& make)
+{
+    QString dir;
+    try {
+        dir = Workspace(workspaceRoot_).createRunDir(kind, name);
+    } catch (const Error& e) {
+        showError(QString::fromUtf8(e.what()));
+        return nullptr;
+    }
+    return launch(make(dir));
+}
+
+Job* MainWindow::launchBasisTraining(const basis::BasisTrainParams& params)
+{
+    return launchInNewRun(QStringLiteral("basis-train"), params.train.model.name,
+                          [&params](const QString& dir) { return new BasisTrainJob(params, dir); });
+}
+
+Job* MainWindow::launchTraining(const TrainParams& params)
+{
+    return launchInNewRun(QStringLiteral("train"), params.model.name,
+                          [&params](const QString& dir) { return new TrainJob(params, dir); });
+}
+
+Job* MainWindow::launch(Job* job)
+{
+    const QString dir = job->runDir();
+    const QString kind = job->kind();
+    if (isTrainingKind(kind)) {
+        RunCurve curve;
+        curve.dir = dir;
+        curve.kind = kind;
+        curve.label = runLabel(dir, kind);
+        trainingPlot_->setRun(curve);
+        tabs_->setCurrentWidget(trainingPlot_);
+        connect(job, &Job::epochFinished, this, [this, dir](const EpochMetrics& m) { trainingPlot_->appendEpoch(dir, m); });
+    }
+    connect(job, &Job::logLine, this, &MainWindow::appendLog);
+    connect(job, &Job::failed, this, [this, job](const QString& message) {
+        appendLog(tr("%1 %2 failed: %3").arg(job->kind(), job->title(), message));
+        showError(message);
+    });
+    connect(job, &Job::cancelled, this, [this, job] {
+        appendLog(tr("%1 %2 cancelled; %3 stays incomplete (no summary.json)")
+                      .arg(job->kind(), job->title(), job->runDir()));
+    });
+    connect(job, &Job::finished, this, [this, job](const QJsonObject& summary) {
+        const double top1 = summary.value(QStringLiteral("final_test_top1")).toDouble(-1);
+        appendLog(top1 >= 0 ? tr("%1 %2 finished: test top-1 %3%").arg(job->kind(), job->title()).arg(100 * top1, 0, 'f', 2)
+                            : tr("%1 %2 finished").arg(job->kind(), job->title()));
+    });
+    appendLog(tr("queued %1 %2 → %3").arg(kind, job->title(), dir));
+    runner_.enqueue(job);
+    jobsPanel_->selectJob(job);
+    updateStatus();
+    return job;
+}
+
+void MainWindow::rerun(Job* job)
+{
+    launchInNewRun(job->kind(), job->title(), [job](const QString& dir) { return job->rerun(dir); });
+}
+
+void MainWindow::onJobEnded(Job* job)
+{
+    if (isTrainingKind(job->kind()))
+        trainingPlot_->setCompleted(job->runDir(), job->state() == Job::State::Finished);
+    if (job->state() == Job::State::Finished && !isTrainingKind(job->kind()))
+        refreshRun(job->runDir());
+    updateStatus();
+}
+
+void MainWindow::onParetoPoint(const ParetoPoint& point)
+{
+    layerModel_->setCheckedLayers(point.layers);
+    statusBar()->showMessage(tr("Pareto point: layers %1 checked — accuracy drop %2 pp, time %3 %, size %4 %")
+                                 .arg(layerModel_->checkedSelectionText())
+                                 .arg(point.accDrop, 0, 'f', 2)
+                                 .arg(point.time, 0, 'f', 1)
+                                 .arg(point.size, 0, 'f', 1));
+}
+
+void MainWindow::addRecentFile(const QString& path)
+{
+    QSettings s;
+    QStringList recent = s.value(QStringLiteral("recentWeights")).toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecent)
+        recent.removeLast();
+    s.setValue(QStringLiteral("recentWeights"), recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    recentMenu_->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recentWeights")).toStringList();
+    for (const QString& path : recent)
+        recentMenu_->addAction(QFileInfo(path).fileName(), this, [this, path] { openWeights(path); })->setToolTip(path);
+    recentMenu_->setEnabled(!recent.isEmpty());
 }
 
 void MainWindow::appendLog(const QString& line)
 {
-    log_->appendPlainText(line);
+    log_->appendPlainText(QStringLiteral("%1  %2").arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")), line));
+}
+
+void MainWindow::showError(const QString& sentence)
+{
+    statusBar()->showMessage(sentence, 10000);
+    auto* box = new QMessageBox(QMessageBox::Critical, tr("RankLab"), sentence, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open(); // window-modal, never blocks the event loop
+}
+
+void MainWindow::updateStatus()
+{
+    int running = 0, queued = 0;
+    for (Job* j : runner_.jobs()) {
+        running += j->state() == Job::State::Running;
+        queued += j->state() == Job::State::Queued;
+    }
+    statusJobs_->setText(tr("%1 running, %2 queued").arg(running).arg(queued));
+    statusWorkspace_->setText(tr("Workspace: %1").arg(workspaceRoot_));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    QSettings s;
+    s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    s.setValue(QStringLiteral("window/state"), saveState());
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (event->mimeData()->hasUrls() && event->mimeData()->urls().first().isLocalFile())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    const QString path = event->mimeData()->urls().first().toLocalFile();
+    if (QFileInfo(path).isDir())
+        openWorkspace(path);
+    else
+        openWeights(path);
+    event->acceptProposedAction();
 }
 
 } // namespace ranklab::ui

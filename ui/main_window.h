@@ -1,52 +1,139 @@
 #pragma once
 
+#include <functional>
+#include <memory>
+
 #include <QMainWindow>
 
+#include "core/basis/skip_training.h"
 #include "core/jobs/job_runner.h"
+#include "core/jobs/workspace.h"
 #include "core/models/registry.h"
-#include "core/train/train_params.h"
+#include "core/ron/ron_job.h"
+#include "core/search/sweep.h"
 
-class QCustomPlot;
 class QLabel;
+class QMenu;
 class QPlainTextEdit;
-class QProgressBar;
-class QPushButton;
-class QTableWidget;
+class QTabWidget;
 
 namespace ranklab::ui {
 
-/// RankLab's main window (the shell of the foundation issue): the default model's layer registry,
-/// a short training job on the default data run in the background, a live accuracy/loss plot and a log.
-/// The window never blocks: the job runs on JobRunner's worker, reports arrive as queued signals.
+class BasisTrainDialog;
+class JobsPanel;
+class LayerPanel;
+class LayerTableModel;
+class ModelPanel;
+class ParetoPlot;
+class RonReportView;
+class SensitivityPlot;
+class SpectraPlot;
+class TrainingPlot;
+struct ParetoPoint;
+
+/// RankLab's main window: model panel and layer table (docks, left), the plots as tabs (centre), jobs
+/// and log (docks, bottom). Jobs run on JobRunner's worker; their reports arrive as queued signals, so
+/// the window never blocks. Everything a job writes lives in the workspace folder; openWorkspace()
+/// rebuilds every plot from it.
 class MainWindow final : public QMainWindow {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(MainWindow)
 public:
-    MainWindow(TrainParams defaults, QString workspaceRoot, QWidget* parent = nullptr);
+    /// Opens (creating it if needed) the workspace `workspaceRoot` and builds the model panel's model.
+    explicit MainWindow(const QString& workspaceRoot, QWidget* parent = nullptr);
     ~MainWindow() override;
 
-    /// Starts the default short training job (the "Train" button).
-    void startTraining();
+    /// Re-reads every run folder of `root` into the plots (creating the folder on first use).
+    void openWorkspace(const QString& root);
+    QString workspaceRoot() const { return workspaceRoot_; }
+    /// Checks that `path` loads into the current model (in the background), then uses it as the
+    /// starting weights of every job and adds it to the recent files. Errors go to a dialog.
+    void openWeights(const QString& path);
+
+    /// Model, data and starting weights from the model panel, with a short default schedule; threads:
+    /// all cores but one, so the window keeps a core.
+    TrainParams baseTrainParams() const;
+    /// The basis-training dialog pre-filled with the checked layers (caller owns it).
+    std::unique_ptr<BasisTrainDialog> createBasisTrainDialog();
+    /// Creates a run folder and queues the job; returns it (owned by runner()), or nullptr after an error.
+    Job* launchBasisTraining(const basis::BasisTrainParams& params);
+    Job* launchTraining(const TrainParams& params);
+    Job* launchSweep(const search::SweepParams& params);
+    Job* launchSpectrum(const ron::SpectrumParams& params);
+    Job* launchRon(const ron::RonParams& params);
+
     JobRunner& runner() { return runner_; }
-    QTableWidget* layerTable() const { return layers_; }
-    QCustomPlot* plot() const { return plot_; }
+    LayerTableModel* layerModel() const { return layerModel_; }
+    LayerPanel* layerPanel() const { return layerPanel_; }
+    ModelPanel* modelPanel() const { return modelPanel_; }
+    JobsPanel* jobsPanel() const { return jobsPanel_; }
+    TrainingPlot* trainingPlot() const { return trainingPlot_; }
+    SensitivityPlot* sensitivityPlot() const { return sensitivityPlot_; }
+    ParetoPlot* paretoPlot() const { return paretoPlot_; }
+    SpectraPlot* spectraPlot() const { return spectraPlot_; }
+    RonReportView* ronReport() const { return ronReport_; }
+    QTabWidget* tabs() const { return tabs_; }
+    /// True once the layer table shows the model panel's current model.
+    bool modelReady() const { return modelReady_; }
+
+Q_SIGNALS:
+    /// The layer table now shows the model panel's model (built in the background).
+    void modelLoaded();
+    /// A weights file was checked and accepted (or refused: `ok` false).
+    void weightsChecked(const QString& path, bool ok);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
-    void showModel(const ModelInfo& info);
-    void onEpoch(const EpochMetrics& m);
+    void buildMenus();
+    void reloadModel();
+    void openBasisTrainDialog();
+    void openSweepDialog();
+    void openSpectrumDialog();
+    void openRonDialog();
+    /// Creates a run folder of `kind` and queues make(folder); shows the error and returns nullptr when
+    /// the folder cannot be created.
+    Job* launchInNewRun(const QString& kind, const QString& name, const std::function<Job*(const QString&)>& make);
+    void onParetoPoint(const ParetoPoint& point);
+    Job* launch(Job* job);
+    void rerun(Job* job);
+    void onJobEnded(Job* job);
+    /// Re-reads the run folder `dir` into the plots.
+    void refreshRun(const QString& dir);
+    /// Draws one run of the workspace in the plot of its kind (training curves, sweep, spectra, RON row).
+    void showRun(const RunEntry& entry);
+    void addRecentFile(const QString& path);
+    void rebuildRecentMenu();
     void appendLog(const QString& line);
+    void showError(const QString& sentence);
+    void updateStatus();
+    void applyLayerFigures();
 
-    TrainParams defaults_;
     QString workspaceRoot_;
     JobRunner runner_;
-    Job* current_ = nullptr;
-    QTableWidget* layers_ = nullptr;
-    QCustomPlot* plot_ = nullptr;
-    QPlainTextEdit* log_ = nullptr;
-    QProgressBar* progress_ = nullptr;
-    QLabel* eta_ = nullptr;
-    QPushButton* trainButton_ = nullptr;
-    QPushButton* cancelButton_ = nullptr;
+    LayerTableModel* layerModel_;
+    LayerPanel* layerPanel_;
+    ModelPanel* modelPanel_;
+    JobsPanel* jobsPanel_;
+    TrainingPlot* trainingPlot_;
+    SensitivityPlot* sensitivityPlot_;
+    ParetoPlot* paretoPlot_;
+    SpectraPlot* spectraPlot_;
+    RonReportView* ronReport_;
+    QTabWidget* tabs_;
+    QPlainTextEdit* log_;
+    QLabel* statusWorkspace_;
+    QLabel* statusJobs_;
+    QMenu* recentMenu_ = nullptr;
+    /// Per-layer figures found in the workspace, re-applied whenever the layer table shows their model.
+    QString figuresModel_;
+    QHash<int, double> sensitivity_;
+    QHash<int, int> vbmfRanks_;
+    int modelGeneration_ = 0;
+    bool modelReady_ = false;
 };
 
 } // namespace ranklab::ui

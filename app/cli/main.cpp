@@ -33,14 +33,22 @@ const Command kCommands[] = {
     {"eval", runEval, "evaluate weights on a test split"},
     {"export", runExport, "write weights as a PyTorch state dict"},
     {"basis-train", runBasisTrain, "training with skip: basis convs first, then full convs (paper A)"},
+    {"sanity-check", runSanityCheck, "paper A §4.3: baseline, bases extracted by QR/SVD, training from 0.7 of the schedule"},
+    {"prune", runPrune, "L1-norm filter pruning with fine-tuning (the baseline RON stacks on, paper B Table 4)"},
     {"cost", runCost, "basis-convolution cost model per conv layer (paper A)"},
+    {"sweep", runSweepCommand, "per-layer sensitivity sweep: one run per layer with basis convs (paper A, resumable)"},
+    {"groups", runGroupsCommand, "sensitivity of named layer groups, e.g. light=1-5 heavy=16-20 (paper A)"},
+    {"pareto", runParetoCommand, "compound estimates and the Pareto front of a sweep; --validate trains points (paper A)"},
+    {"proxy-sweep", runProxySweepCommand, "training-free proxy of the sweep, same output format"},
+    {"spectrum", runSpectrum, "singular values of layer outputs and EVBMF ranks (paper B)"},
+    {"ron", runRon, "Reduced-Order Network student of a layer range, with report (paper B)"},
 };
 
 void printUsage(std::FILE* to)
 {
     std::fprintf(to, "Usage: ranklab-cli <command> [options]   (ranklab-cli <command> --help for its options)\n\nCommands:\n");
     for (const Command& c : kCommands)
-        std::fprintf(to, "  %-10s %s\n", c.name, c.summary);
+        std::fprintf(to, "  %-13s %s\n", c.name, c.summary);
     std::fprintf(to, "\n  --version  print the version\n  --help     this help\n");
 }
 } // namespace

@@ -6,12 +6,17 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QEventLoop>
 #include <QIcon>
+#include <QPixmap>
+#include <QTimer>
 
 #include "core/error.h"
+#include "core/jobs/job_runner.h"
 #include "core/jobs/workspace.h"
 #include "core/train/trainer.h"
 #include "ranklab/version.h"
+#include "ui/layer_table_model.h"
 #include "ui/main_window.h"
 
 namespace {
@@ -38,6 +43,23 @@ bool hasDisplay()
         || qEnvironmentVariableIsSet("QT_QPA_PLATFORM");
 }
 
+void addCommonOptions(QCommandLineParser& parser)
+{
+    parser.setApplicationDescription(QStringLiteral("RankLab: low-rank compression laboratory for CNNs"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOption({QStringLiteral("headless"), QStringLiteral("Run the default experiment in the terminal.")});
+    parser.addOption({QStringLiteral("workspace"), QStringLiteral("Workspace folder."), QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("screenshot"),
+                      QStringLiteral("Render the main window (default model, the workspace's runs) to a PNG and exit."),
+                      QStringLiteral("FILE")});
+    parser.addOption({QStringLiteral("demo"),
+                      QStringLiteral("With --screenshot: first train a short real basis-training job (layers 1-5, 2 "
+                                     "epochs, skip after 1, 1000 Fashion-MNIST images) so the plots show live data.")});
+    parser.addPositionalArgument(QStringLiteral("weights"), QStringLiteral("Optional weights file to start from."),
+                                 QStringLiteral("[weights]"));
+}
+
 int runHeadless(const QString& workspace)
 {
     std::fprintf(stderr, "ranklab: no display found; running the default experiment headless "
@@ -56,6 +78,58 @@ int runHeadless(const QString& workspace)
     }
 }
 
+/// Waits (event loop running) until `done` holds or `seconds` pass; false on timeout.
+template <typename Pred>
+bool waitFor(Pred done, int seconds)
+{
+    QEventLoop loop;
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
+        if (done())
+            loop.quit();
+    });
+    poll.start(50);
+    QTimer::singleShot(seconds * 1000, &loop, &QEventLoop::quit);
+    if (!done())
+        loop.exec();
+    return done();
+}
+
+/// --screenshot: the window with the default model (and the workspace's runs) rendered to `path`.
+int takeScreenshot(ranklab::ui::MainWindow& window, const QString& path, bool demo)
+{
+    if (!waitFor([&] { return window.modelReady(); }, 120)) {
+        std::fprintf(stderr, "ranklab: error: the model was not built within 2 minutes.\n");
+        return 1;
+    }
+    if (demo) {
+        window.layerModel()->setCheckedLayers({1, 2, 3, 4, 5});
+        ranklab::basis::BasisTrainParams p;
+        p.train = window.baseTrainParams();
+        p.train.data.subset = 1000;
+        p.train.data.testSubset = 500;
+        p.train.epochs = 2;
+        p.skipEpochs = 1;
+        p.layers = window.layerModel()->checkedSelectionText();
+        ranklab::Job* job = window.launchBasisTraining(p);
+        if (!job || !waitFor([&] { return job->state() != ranklab::Job::State::Queued && job->state() != ranklab::Job::State::Running; }, 600)) {
+            std::fprintf(stderr, "ranklab: error: the demo job did not finish.\n");
+            return 1;
+        }
+        if (job->state() != ranklab::Job::State::Finished) {
+            std::fprintf(stderr, "ranklab: error: the demo job did not complete.\n");
+            return 1;
+        }
+    }
+    waitFor([] { return false; }, 1); // let queued replots and layouts settle
+    if (!window.grab().save(path, "PNG")) {
+        std::fprintf(stderr, "ranklab: error: cannot write the screenshot %s.\n", qPrintable(path));
+        return 1;
+    }
+    std::printf("%s\n", qPrintable(path));
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -64,32 +138,41 @@ int main(int argc, char** argv)
     QCoreApplication::setApplicationName(QStringLiteral("ranklab"));
     QCoreApplication::setApplicationVersion(QStringLiteral(RANKLAB_VERSION));
     bool headless = !hasDisplay();
-    for (int i = 1; i < argc; ++i)
-        if (QByteArray(argv[i]) == "--headless")
-            headless = true;
-    if (headless) {
+    bool wantsInfo = false;
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray a(argv[i]);
+        headless = headless || a == "--headless";
+        wantsInfo = wantsInfo || a == "--version" || a == "-v" || a == "--help" || a == "-h";
+    }
+    if (headless || wantsInfo) {
         QCoreApplication app(argc, argv);
         QCommandLineParser parser;
-        parser.addHelpOption();
-        parser.addVersionOption();
-        parser.addOption({QStringLiteral("headless"), QStringLiteral("Run the default experiment in the terminal.")});
-        parser.addOption({QStringLiteral("workspace"), QStringLiteral("Workspace folder."), QStringLiteral("DIR")});
-        parser.process(app);
+        addCommonOptions(parser);
+        parser.process(app); // --version / --help print and exit here
+        if (parser.isSet(QStringLiteral("screenshot"))) {
+            std::fprintf(stderr, "ranklab: error: --screenshot needs a display (run it under xvfb-run).\n");
+            return 2;
+        }
         return runHeadless(parser.isSet(QStringLiteral("workspace")) ? parser.value(QStringLiteral("workspace"))
                                                                      : ranklab::Workspace::defaultRoot());
     }
     QApplication app(argc, argv);
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/ranklab/icons/ranklab.svg")));
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("RankLab: low-rank compression laboratory for CNNs"));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    parser.addOption({QStringLiteral("headless"), QStringLiteral("Run the default experiment in the terminal.")});
-    parser.addOption({QStringLiteral("workspace"), QStringLiteral("Workspace folder."), QStringLiteral("DIR")});
+    addCommonOptions(parser);
     parser.process(app);
+    if (parser.positionalArguments().size() > 1) {
+        std::fprintf(stderr, "ranklab: error: give at most one weights file, not %lld.\n",
+                     static_cast<long long>(parser.positionalArguments().size()));
+        return 2;
+    }
     const QString workspace = parser.isSet(QStringLiteral("workspace")) ? parser.value(QStringLiteral("workspace"))
                                                                         : ranklab::Workspace::defaultRoot();
-    ranklab::ui::MainWindow window(defaultExperiment(), workspace);
+    ranklab::ui::MainWindow window(workspace);
     window.show();
+    if (!parser.positionalArguments().isEmpty())
+        window.openWeights(parser.positionalArguments().first());
+    if (parser.isSet(QStringLiteral("screenshot")))
+        return takeScreenshot(window, parser.value(QStringLiteral("screenshot")), parser.isSet(QStringLiteral("demo")));
     return app.exec();
 }

@@ -42,8 +42,10 @@ QJsonObject toJson(const BasisTrainParams& params)
 TrainSummary runBasisTraining(const BasisTrainParams& params, const QString& outDir, bool resume,
                               const TrainCallbacks& callbacks, const std::atomic_bool* cancel)
 {
-    if (params.skipEpochs < 1 || params.skipEpochs > params.train.epochs)
-        throw Error(QStringLiteral("--skip must be from 1 to the number of epochs (%1), not %2.")
+    const int firstSkip = params.train.startEpoch + 1; // at least one epoch with basis convs
+    if (params.skipEpochs < firstSkip || params.skipEpochs > params.train.epochs)
+        throw Error(QStringLiteral("--skip must be from %1 to the number of epochs (%2), not %3.")
+                        .arg(firstSkip)
                         .arg(params.train.epochs)
                         .arg(params.skipEpochs));
     validateBasisSpec(params.basis);

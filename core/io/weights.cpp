@@ -11,11 +11,14 @@
 #include <QByteArray>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonObject>
 #include <QStringList>
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/checkpoint.h"
 #include "core/io/torch_pickle.h"
+#include "core/models/channel_plan.h"
 
 namespace ranklab::io {
 
@@ -280,7 +283,22 @@ void loadStateDict(torch::nn::Module& model, const StateDict& sd, const QString&
 
 void loadWeights(torch::nn::Module& model, const QString& path, const QString& modelName)
 {
-    const StateDict sd = readStateDict(path);
+    WeightsFormat format = WeightsFormat::PyTorchZip;
+    const StateDict sd = readStateDict(path, &format);
+    // A RankLab checkpoint of a pruned model records its narrower convs (ModelSpec::channels, in the run's
+    // params): the model takes that shape first, so `eval`, `ron` or `--init-weights` load it like any other.
+    if (format == WeightsFormat::RankLab)
+        if (auto* layer = dynamic_cast<nn::Layer*>(&model)) {
+            const QJsonObject meta = readCheckpoint(path).meta;
+            const QString plan = meta.value(QStringLiteral("params"))
+                                     .toObject()
+                                     .value(QStringLiteral("model"))
+                                     .toObject()
+                                     .value(QStringLiteral("channels"))
+                                     .toString();
+            if (!plan.isEmpty())
+                models::applyChannelPlan(*layer, plan);
+        }
     loadStateDict(model, sd, QFileInfo(path).fileName(), modelName);
 }
 

@@ -37,4 +37,9 @@ QJsonObject TrainJob::run()
     return toJson(summary);
 }
 
+Job* TrainJob::rerun(const QString& runDir) const
+{
+    return new TrainJob(params_, runDir);
+}
+
 } // namespace ranklab

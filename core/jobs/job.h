@@ -25,6 +25,9 @@ public:
 
     /// The work itself, on a worker thread. Throws ranklab::Error on failure; returns the summary.
     virtual QJsonObject run() = 0;
+    /// A new, queued job with exactly these parameters that writes into `runDir` (the jobs panel's
+    /// "Re-run"). The caller owns it.
+    virtual Job* rerun(const QString& runDir) const = 0;
 
     const QString& kind() const { return kind_; }
     const QString& title() const { return title_; }
@@ -59,6 +62,7 @@ class TrainJob final : public Job {
 public:
     TrainJob(TrainParams params, QString runDir, QObject* parent = nullptr);
     QJsonObject run() override;
+    Job* rerun(const QString& runDir) const override;
     const TrainParams& params() const { return params_; }
 
 private:

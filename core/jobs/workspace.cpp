@@ -3,6 +3,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QRegularExpression>
 #include <QStandardPaths>
 
@@ -32,6 +33,10 @@ QString Workspace::createRunDir(const QString& kind, const QString& name) const
             continue;
         if (!QDir().mkpath(candidate))
             throw Error(QStringLiteral("cannot create the run folder %1.").arg(candidate));
+        io::writeJsonAtomic(QDir(candidate).filePath(QStringLiteral("run.json")),
+                            QJsonObject{{QStringLiteral("kind"), kind},
+                                        {QStringLiteral("name"), name},
+                                        {QStringLiteral("created"), QDateTime::currentDateTime().toString(Qt::ISODate)}});
         return candidate;
     }
     throw Error(QStringLiteral("cannot find a free run folder name under %1.").arg(runs.path()));
@@ -45,16 +50,31 @@ QVector<RunEntry> Workspace::runs() const
         const QDir dir(runs.filePath(name));
         RunEntry e;
         e.dir = dir.absolutePath();
+        auto has = [&dir](const char* file) { return QFileInfo::exists(dir.filePath(QLatin1String(file))); };
         try {
-            e.params = io::readJsonObject(dir.filePath(QStringLiteral("params.json")));
-            if (QFileInfo::exists(dir.filePath(QStringLiteral("summary.json")))) {
+            if (has("params.json"))
+                e.params = io::readJsonObject(dir.filePath(QStringLiteral("params.json")));
+            else if (has("sweep.json"))
+                e.params = io::readJsonObject(dir.filePath(QStringLiteral("sweep.json")));
+            const QJsonObject marker = has("run.json") ? io::readJsonObject(dir.filePath(QStringLiteral("run.json"))) : QJsonObject();
+            if (e.params.isEmpty() && marker.isEmpty())
+                continue; // not a run folder
+            e.kind = e.params.value(QStringLiteral("kind")).toString();
+            if (e.kind.isEmpty())
+                e.kind = marker.value(QStringLiteral("kind")).toString();
+            e.name = marker.value(QStringLiteral("name")).toString();
+            if (has("summary.json")) {
                 e.summary = io::readJsonObject(dir.filePath(QStringLiteral("summary.json")));
                 e.completed = true;
+            } else if (has("sensitivity.json")) {
+                const QJsonObject sens = io::readJsonObject(dir.filePath(QStringLiteral("sensitivity.json")));
+                e.completed = sens.value(QStringLiteral("pending")).toArray().isEmpty();
+            } else {
+                e.completed = has("spectrum.json") || has("report.json");
             }
         } catch (const Error&) {
             continue; // a folder being created or damaged: not a run
         }
-        e.kind = e.params.value(QStringLiteral("kind")).toString();
         entries.push_back(e);
     }
     return entries;

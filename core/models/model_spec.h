@@ -12,6 +12,9 @@ struct ModelSpec {
     int inChannels = 3;
     int inputSize = 32;   ///< H = W of the input the registry's shapes are computed for
     double width = 1.0;   ///< width multiplier: channel and hidden sizes scaled by it (at least 1)
+    /// Narrower convs left by filter pruning, "features.0=45,features.3=90" (name = kept output channels);
+    /// empty: the architecture's widths. createModel() builds them; see core/models/channel_plan.h.
+    QString channels;
 };
 
 /// The architectures createModel() knows, in display order.

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/models/channel_plan.h"
 #include "core/models/resnet.h"
 #include "core/models/vgg.h"
 
@@ -55,6 +56,13 @@ const std::map<std::string, std::vector<int>>& vggConfigs()
 } // namespace
 
 std::shared_ptr<nn::Layer> createModel(const ModelSpec& spec)
+{
+    auto model = createArchitecture(spec);
+    applyChannelPlan(*model, spec.channels);
+    return model;
+}
+
+std::shared_ptr<nn::Layer> createArchitecture(const ModelSpec& spec)
 {
     const std::string name = spec.name.toStdString();
     if (spec.numClasses < 1)

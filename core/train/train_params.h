@@ -27,6 +27,10 @@ struct TrainParams {
     bool deterministic = false; ///< deterministic algorithms only (same results run to run, maybe slower)
     int threads = 0;            ///< intra-op threads; 0: all cores
     QString initWeights;        ///< optional weights file (any format io::readStateDict knows) to start from
+    /// First epoch to train (0-based): epochs [0, startEpoch) are skipped and training starts with the learning
+    /// rate the schedule gives at startEpoch, as paper A §4.3 trains "from skip = 0.7" of a schedule. Metrics
+    /// rows keep their position in the whole schedule (the first row is epoch startEpoch + 1).
+    int startEpoch = 0;
 };
 
 QJsonObject toJson(const TrainParams& params);

@@ -53,11 +53,13 @@ const QString kWeightsFile = QStringLiteral("model.rlk");
 
 QJsonObject toJson(const TrainParams& p)
 {
-    const QJsonObject model{{QStringLiteral("name"), p.model.name},
-                            {QStringLiteral("num_classes"), p.model.numClasses},
-                            {QStringLiteral("in_channels"), p.model.inChannels},
-                            {QStringLiteral("input_size"), p.model.inputSize},
-                            {QStringLiteral("width"), p.model.width}};
+    QJsonObject model{{QStringLiteral("name"), p.model.name},
+                      {QStringLiteral("num_classes"), p.model.numClasses},
+                      {QStringLiteral("in_channels"), p.model.inChannels},
+                      {QStringLiteral("input_size"), p.model.inputSize},
+                      {QStringLiteral("width"), p.model.width}};
+    if (!p.model.channels.isEmpty()) // a pruned model; absent otherwise, as in params.json of older runs
+        model.insert(QStringLiteral("channels"), p.model.channels);
     const QJsonObject data{{QStringLiteral("name"), p.data.name},
                            {QStringLiteral("dir"), p.data.dir},
                            {QStringLiteral("subset"), p.data.subset},
@@ -70,7 +72,7 @@ QJsonObject toJson(const TrainParams& p)
                            {QStringLiteral("augment"), p.data.augment},
                            {QStringLiteral("crop_padding"), p.data.cropPadding},
                            {QStringLiteral("test_fraction"), p.data.testFraction}};
-    return QJsonObject{{QStringLiteral("model"), model},
+    QJsonObject json{{QStringLiteral("model"), model},
                        {QStringLiteral("data"), data},
                        {QStringLiteral("epochs"), p.epochs},
                        {QStringLiteral("batch_size"), p.batchSize},
@@ -83,6 +85,10 @@ QJsonObject toJson(const TrainParams& p)
                        {QStringLiteral("deterministic"), p.deterministic},
                        {QStringLiteral("threads"), p.threads},
                        {QStringLiteral("init_weights"), p.initWeights}};
+    // Written only when set, so params.json of runs made before the option existed still resume.
+    if (p.startEpoch != 0)
+        json.insert(QStringLiteral("start_epoch"), p.startEpoch);
+    return json;
 }
 
 TrainParams trainParamsFromJson(const QJsonObject& json)
@@ -94,6 +100,7 @@ TrainParams trainParamsFromJson(const QJsonObject& json)
     p.model.inChannels = model.value(QStringLiteral("in_channels")).toInt(p.model.inChannels);
     p.model.inputSize = model.value(QStringLiteral("input_size")).toInt(p.model.inputSize);
     p.model.width = model.value(QStringLiteral("width")).toDouble(p.model.width);
+    p.model.channels = model.value(QStringLiteral("channels")).toString();
     const QJsonObject data = json.value(QStringLiteral("data")).toObject();
     p.data.name = data.value(QStringLiteral("name")).toString(p.data.name);
     p.data.dir = data.value(QStringLiteral("dir")).toString();
@@ -118,6 +125,7 @@ TrainParams trainParamsFromJson(const QJsonObject& json)
     p.deterministic = json.value(QStringLiteral("deterministic")).toBool();
     p.threads = json.value(QStringLiteral("threads")).toInt();
     p.initWeights = json.value(QStringLiteral("init_weights")).toString();
+    p.startEpoch = json.value(QStringLiteral("start_epoch")).toInt();
     return p;
 }
 
@@ -177,6 +185,10 @@ void TrainSession::prepare(bool resume, const TrainHooks& hooks)
     if (params_.momentum < 0 || params_.momentum >= 1 || params_.weightDecay < 0)
         throw Error(QStringLiteral("momentum must be in [0, 1) and weight decay at least 0."));
     scheduledLearningRate(params_.schedule, params_.lr, 0, params_.epochs); // validates the schedule name
+    if (params_.startEpoch < 0 || params_.startEpoch >= params_.epochs)
+        throw Error(QStringLiteral("the first epoch to train must be from 0 to %1 (epochs − 1), not %2.")
+                        .arg(params_.epochs - 1)
+                        .arg(params_.startEpoch));
 
     io::ensureWritableDir(outDir_);
     const QDir dir(outDir_);
@@ -215,7 +227,7 @@ void TrainSession::prepare(bool resume, const TrainHooks& hooks)
                         .arg(data_.name)
                         .arg(data_.train.classNames.size()));
     resolvedSpec_ = modelSpec;
-    model_ = models::createModel(modelSpec);
+    model_ = hooks.createModel ? hooks.createModel(modelSpec) : models::createModel(modelSpec);
     if (!params_.initWeights.isEmpty())
         io::loadWeights(*model_, params_.initWeights);
     rebuildOptimizer();
@@ -248,14 +260,14 @@ int TrainSession::loadCheckpoint(const TrainHooks& hooks)
 {
     const QString path = QDir(outDir_).filePath(kCheckpointFile);
     if (!QFileInfo::exists(path))
-        return 0;
+        return params_.startEpoch;
     const io::Checkpoint checkpoint = io::readCheckpoint(path);
     const int epochsDone = checkpoint.meta.value(QStringLiteral("epochs_done")).toInt(-1);
-    if (epochsDone < 0 || epochsDone > params_.epochs)
+    if (epochsDone < params_.startEpoch || epochsDone > params_.epochs)
         throw Error(QStringLiteral("%1 does not belong to this run (epochs done: %2).").arg(path).arg(epochsDone));
     // The checkpoint holds the structure of the last epoch it trained; the loop then applies the next
     // epoch's change (e.g. composing basis convs back) exactly as an uninterrupted run does.
-    if (hooks.beforeEpoch && epochsDone > 0)
+    if (hooks.beforeEpoch && epochsDone > params_.startEpoch)
         hooks.beforeEpoch(*this, epochsDone - 1);
     io::loadStateDict(*model_, checkpoint.model, path);
     std::unordered_map<std::string, torch::Tensor> buffers;
@@ -270,7 +282,7 @@ int TrainSession::loadCheckpoint(const TrainHooks& hooks)
     }
     optimizer_->setMomentumBuffers(std::move(buffers));
     history_ = readMetricsCsv(QDir(outDir_).filePath(kMetricsFile));
-    history_.resize(std::min<int>(history_.size(), epochsDone));
+    history_.resize(std::min<int>(history_.size(), epochsDone - params_.startEpoch));
     log(QStringLiteral("resuming after epoch %1 of %2").arg(epochsDone).arg(params_.epochs));
     return epochsDone;
 }
@@ -302,8 +314,9 @@ void TrainSession::reportProgress(int epoch, int64_t step, double batchLoss, con
     p.epochs = params_.epochs;
     p.step = step;
     p.stepsPerEpoch = trainLoader_->batchesPerEpoch();
-    const double total = double(p.stepsPerEpoch) * params_.epochs;
-    const double done = double(p.stepsPerEpoch) * epoch + double(step);
+    // Progress counts the epochs this run trains: [startEpoch, epochs).
+    const double total = double(p.stepsPerEpoch) * (params_.epochs - params_.startEpoch);
+    const double done = double(p.stepsPerEpoch) * (epoch - params_.startEpoch) + double(step);
     p.fraction = total > 0 ? done / total : 0;
     if (timedSteps_ > 0) {
         const double perStep = stepSeconds_ / double(timedSteps_);
@@ -394,7 +407,7 @@ TrainSummary TrainSession::run(bool resume, const TrainHooks& hooks)
         return done;
     }
     prepare(resume, hooks);
-    const int firstEpoch = resume ? loadCheckpoint(hooks) : 0;
+    const int firstEpoch = resume ? loadCheckpoint(hooks) : params_.startEpoch;
 
     TrainSummary summary;
     summary.status = QStringLiteral("completed");

@@ -29,6 +29,9 @@ struct TrainHooks {
     std::function<void(TrainSession& session)> validate;
     /// Extra figures merged into summary.json.
     std::function<QJsonObject(const TrainSession& session)> summaryExtra;
+    /// Builds the model in place of models::createModel(spec) (e.g. a RON student); params.initWeights is
+    /// loaded into it as usual.
+    std::function<std::shared_ptr<nn::Layer>(const ModelSpec& spec)> createModel;
 };
 
 /// One training run in one run folder; see runTraining() for the files and the resume contract.

@@ -1,0 +1,396 @@
+#include "core/search/sweep.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QThread>
+
+#include "core/basis/skip_training.h"
+#include "core/error.h"
+#include "core/models/registry.h"
+#include "core/search/sweep_files.h"
+#include "core/search/sweep_plan.h"
+#include "core/train/trainer.h"
+#include "ranklab/version.h"
+
+namespace ranklab::search {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+QString indexList(const QVector<int>& indices)
+{
+    QStringList parts;
+    for (int i : indices)
+        parts.push_back(QString::number(i));
+    return parts.join(QLatin1Char(','));
+}
+
+QJsonArray toJsonArray(const QVector<int>& v)
+{
+    QJsonArray a;
+    for (int x : v)
+        a.append(x);
+    return a;
+}
+
+/// One run of the sweep: the baseline or one entry.
+struct PlannedRun {
+    QString label;   ///< "baseline", "layer 5 (layer2.0.conv1)", "group light"
+    QString dir;     ///< absolute run folder
+    bool baseline = false;
+    basis::BasisTrainParams basisParams; ///< entries only
+};
+
+/// Thread-safe aggregation of the runs' progress into sweep-wide progress and serialized callbacks.
+class SweepProgress final {
+public:
+    SweepProgress(const TrainCallbacks& callbacks, int totalRuns, int finishedBefore)
+        : callbacks_(callbacks), total_(totalRuns), finished_(finishedBefore), finishedBefore_(finishedBefore),
+          current_(size_t(totalRuns), 0.0), start_(Clock::now())
+    {
+    }
+
+    void log(const QString& line)
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (callbacks_.log)
+            callbacks_.log(line);
+    }
+
+    void runProgress(int run, const QString& label, const TrainProgress& p)
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        current_[size_t(run)] = p.fraction;
+        if (!callbacks_.progress)
+            return;
+        double inFlight = 0;
+        for (double f : current_)
+            inFlight += f;
+        TrainProgress out = p;
+        out.epoch = finished_;
+        out.epochs = total_;
+        out.fraction = std::min(1.0, (finished_ + inFlight) / total_);
+        // Rate from the work done in this call only (runs finished before it took no time here).
+        const double doneHere = finished_ - finishedBefore_ + inFlight;
+        const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+        out.etaSeconds = doneHere > 0.02 ? elapsed / doneHere * (total_ - finished_ - inFlight) : -1;
+        out.phase = label;
+        callbacks_.progress(out);
+    }
+
+    void runFinished(int run)
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        current_[size_t(run)] = 0;
+        ++finished_;
+    }
+
+    void epochDone(const EpochMetrics& m)
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (callbacks_.epochDone)
+            callbacks_.epochDone(m);
+    }
+
+private:
+    const TrainCallbacks& callbacks_;
+    std::mutex mutex_;
+    int total_, finished_, finishedBefore_;
+    std::vector<double> current_;
+    Clock::time_point start_;
+};
+
+SweepResult partialResult(const QString& dir, SweepKind kind, const QVector<PlannedRun>& runs)
+{
+    SweepResult r;
+    r.dir = dir;
+    r.kind = kind;
+    for (const PlannedRun& run : runs)
+        if (!QFileInfo::exists(QDir(run.dir).filePath(files::kSummaryFile)))
+            r.pending.push_back(run.label);
+    return r;
+}
+
+} // namespace
+
+QJsonObject toJson(const SweepParams& params)
+{
+    QJsonArray groups;
+    for (const LayerGroup& g : params.groups)
+        groups.append(QJsonObject{{QStringLiteral("name"), g.name}, {QStringLiteral("layers"), g.layers}});
+    return QJsonObject{{QStringLiteral("train"), toJson(params.train)},
+                       {QStringLiteral("layers"), params.layers},
+                       {QStringLiteral("groups"), groups},
+                       {QStringLiteral("basis"), basis::toJson(params.basis)},
+                       {QStringLiteral("skip_epochs"), params.skipEpochs},
+                       {QStringLiteral("workers"), params.workers}};
+}
+
+SweepParams sweepParamsFromJson(const QJsonObject& json)
+{
+    SweepParams p;
+    p.train = trainParamsFromJson(json.value(QStringLiteral("train")).toObject());
+    p.layers = json.value(QStringLiteral("layers")).toString(p.layers);
+    for (const QJsonValue& g : json.value(QStringLiteral("groups")).toArray())
+        p.groups.push_back(LayerGroup{g.toObject().value(QStringLiteral("name")).toString(),
+                                      g.toObject().value(QStringLiteral("layers")).toString()});
+    p.basis = basis::basisSpecFromJson(json.value(QStringLiteral("basis")).toObject());
+    p.skipEpochs = json.value(QStringLiteral("skip_epochs")).toInt(p.skipEpochs);
+    p.workers = json.value(QStringLiteral("workers")).toInt(p.workers);
+    return p;
+}
+
+LayerGroup parseLayerGroup(const QString& text)
+{
+    const int eq = int(text.indexOf(QLatin1Char('=')));
+    if (eq <= 0 || eq == text.size() - 1)
+        throw Error(QStringLiteral("a group is NAME=LAYERS (e.g. light=1-5), not '%1'.").arg(text));
+    LayerGroup g{text.left(eq).trimmed(), text.mid(eq + 1).trimmed()};
+    static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9_-]+$"));
+    if (!valid.match(g.name).hasMatch())
+        throw Error(QStringLiteral("group name '%1' may hold only letters, digits, '_' and '-'.").arg(g.name));
+    return g;
+}
+
+namespace plan {
+
+SweepPlan planSweep(const SweepParams& params)
+{
+    if (params.workers < 1)
+        throw Error(QStringLiteral("the number of workers must be at least 1, not %1.").arg(params.workers));
+    if (params.train.epochs < 1)
+        throw Error(QStringLiteral("the number of epochs must be at least 1, not %1.").arg(params.train.epochs));
+    if (params.skipEpochs < 0 || params.skipEpochs > params.train.epochs)
+        throw Error(QStringLiteral("--skip must be from 1 to the number of epochs (%1), not %2.")
+                        .arg(params.train.epochs)
+                        .arg(params.skipEpochs));
+    basis::validateBasisSpec(params.basis);
+
+    SweepPlan plan;
+    plan.kind = params.groups.isEmpty() ? SweepKind::Layers : SweepKind::Groups;
+    plan.skipEpochs = params.skipEpochs == 0 ? params.train.epochs : params.skipEpochs;
+    plan.registry = describeForSweep(params.train.model);
+    const auto checkConvs = [&](const QVector<int>& indices, const QString& what) {
+        if (indices.isEmpty())
+            throw Error(QStringLiteral("%1 selects no conv layer; the sweep needs at least one.").arg(what));
+        for (int index : indices) {
+            const LayerInfo& layer = plan.registry.layers[index - 1];
+            if (layer.type != QLatin1String("Conv2d"))
+                throw Error(QStringLiteral("layer %1 (%2) is a %3; basis convolutions replace Conv2d layers only.")
+                                .arg(index)
+                                .arg(layer.name, layer.type));
+            basis::validateBasisSpec(params.basis, layer.weightShape.value(0), layer.name);
+        }
+    };
+    if (plan.kind == SweepKind::Layers) {
+        const QVector<int> indices = resolveLayerSelection(plan.registry, params.layers, QStringLiteral("Conv2d"));
+        checkConvs(indices, QStringLiteral("the layer list '%1'").arg(params.layers));
+        for (int index : indices)
+            plan.entries.push_back(PlannedEntry{index, plan.registry.layers[index - 1].name, {index},
+                                                files::layerRunDir(index), {}});
+    } else {
+        QStringList names;
+        for (int g = 0; g < params.groups.size(); ++g) {
+            const LayerGroup& group = parseLayerGroup(params.groups[g].name + QLatin1Char('=') + params.groups[g].layers);
+            if (names.contains(group.name))
+                throw Error(QStringLiteral("group '%1' is given twice.").arg(group.name));
+            names.push_back(group.name);
+            const QVector<int> indices = resolveLayerSelection(plan.registry, group.layers, QStringLiteral("Conv2d"));
+            checkConvs(indices, QStringLiteral("group '%1'").arg(group.name));
+            plan.entries.push_back(PlannedEntry{g + 1, group.name, indices, files::groupRunDir(group.name), {}});
+        }
+    }
+    for (PlannedEntry& e : plan.entries) {
+        e.job.train = params.train;
+        e.job.layers = indexList(e.layers);
+        e.job.basis = params.basis;
+        e.job.skipEpochs = plan.skipEpochs;
+    }
+    return plan;
+}
+
+ModelInfo describeForSweep(const ModelSpec& model)
+{
+    // Channels and size 0 mean "from the data"; the conv layers' indices, names and output channels do
+    // not depend on them, so the registry is listed at the architecture's natural input.
+    ModelSpec spec = model;
+    const ModelSpec natural = defaultModelSpec(model.name);
+    if (spec.inChannels <= 0)
+        spec.inChannels = natural.inChannels;
+    if (spec.inputSize <= 0)
+        spec.inputSize = natural.inputSize;
+    return describeModel(spec);
+}
+
+QJsonObject sweepFileJson(SweepKind kind, const TrainParams& train, const basis::BasisSpec& basisSpec, int skipEpochs,
+                          const QJsonObject& params, const QVector<PlannedEntry>& entries, bool withJobs)
+{
+    QJsonArray list;
+    for (const PlannedEntry& e : entries) {
+        QJsonObject o{{QStringLiteral("index"), e.index},
+                      {QStringLiteral("name"), e.name},
+                      {QStringLiteral("layers"), toJsonArray(e.layers)},
+                      {QStringLiteral("run_dir"), e.runDir}};
+        if (withJobs)
+            o.insert(QStringLiteral("job"), basis::toJson(e.job));
+        list.append(o);
+    }
+    return QJsonObject{{QStringLiteral("kind"), sweepKindName(kind)},
+                       {QStringLiteral("version"), QStringLiteral(RANKLAB_VERSION)},
+                       {QStringLiteral("model"), files::modelIdentity(train.model)},
+                       {QStringLiteral("dataset"), train.data.name},
+                       {QStringLiteral("basis"), basis::toJson(basisSpec)},
+                       {QStringLiteral("epochs"), train.epochs},
+                       {QStringLiteral("skip_epochs"), skipEpochs},
+                       {QStringLiteral("params"), params},
+                       {QStringLiteral("entries"), list}};
+}
+
+int threadShare(int totalThreads, int workers)
+{
+    const int total = totalThreads > 0 ? totalThreads : std::max(1, QThread::idealThreadCount());
+    return std::max(1, total / std::max(1, workers));
+}
+
+} // namespace plan
+
+SweepResult runSweep(const SweepParams& params, const QString& outDir, const TrainCallbacks& callbacks,
+                     const std::atomic_bool* cancel)
+{
+    plan::SweepPlan sweepPlan = plan::planSweep(params);
+    files::writeOrCheckSweepFile(outDir, plan::sweepFileJson(sweepPlan.kind, params.train, params.basis,
+                                                             sweepPlan.skipEpochs, toJson(params), sweepPlan.entries,
+                                                             true));
+    const int share = plan::threadShare(params.train.threads, params.workers);
+    const QDir root(outDir);
+    QVector<PlannedRun> runs;
+    runs.push_back(PlannedRun{QStringLiteral("baseline"), root.filePath(files::kBaselineDir), true, {}});
+    for (plan::PlannedEntry& e : sweepPlan.entries) {
+        PlannedRun run;
+        run.label = sweepPlan.kind == SweepKind::Groups ? QStringLiteral("group %1").arg(e.name)
+                                                        : QStringLiteral("layer %1 (%2)").arg(e.index).arg(e.name);
+        run.dir = root.filePath(e.runDir);
+        run.basisParams = e.job;
+        run.basisParams.train.threads = share;
+        runs.push_back(run);
+    }
+    // Finished runs are left exactly as they are.
+    QVector<int> todo;
+    int finishedBefore = 0;
+    for (int i = 0; i < runs.size(); ++i) {
+        if (QFileInfo::exists(QDir(runs[i].dir).filePath(files::kSummaryFile)))
+            ++finishedBefore;
+        else
+            todo.push_back(i);
+    }
+    SweepProgress progress(callbacks, int(runs.size()), finishedBefore);
+    if (finishedBefore > 0)
+        progress.log(QStringLiteral("sweep %1: %2 of %3 runs already finished, %4 to go")
+                         .arg(outDir)
+                         .arg(finishedBefore)
+                         .arg(runs.size())
+                         .arg(todo.size()));
+
+    std::atomic_bool stop{false};
+    std::atomic<int> next{0};
+    std::mutex startMutex, errorMutex;
+    std::exception_ptr firstError;
+    const auto worker = [&]() {
+        while (!stop.load()) {
+            const int slot = next.fetch_add(1);
+            if (slot >= todo.size())
+                return;
+            const int r = todo[slot];
+            const PlannedRun& run = runs[r];
+            // The process-wide generator is drawn from only while a run starts (seed, init, basis init):
+            // hold the start lock until the run's first batch so runs start one at a time.
+            std::unique_lock<std::mutex> startLock(startMutex);
+            TrainCallbacks cb;
+            cb.progress = [&](const TrainProgress& p) {
+                if (startLock.owns_lock())
+                    startLock.unlock();
+                if (cancel && cancel->load())
+                    stop = true; // seen by this run at its next batch
+                progress.runProgress(r, run.label, p);
+            };
+            cb.log = [&](const QString& line) { progress.log(QStringLiteral("[%1] %2").arg(run.label, line)); };
+            cb.epochDone = [&](const EpochMetrics& m) { progress.epochDone(m); };
+            try {
+                TrainSummary summary;
+                if (run.baseline) {
+                    TrainParams train = params.train;
+                    train.threads = share;
+                    summary = runTraining(train, run.dir, true, cb, &stop);
+                } else {
+                    summary = basis::runBasisTraining(run.basisParams, run.dir, true, cb, &stop);
+                }
+                if (startLock.owns_lock())
+                    startLock.unlock();
+                if (summary.status == QLatin1String("completed")) {
+                    progress.runFinished(r);
+                    progress.log(QStringLiteral("%1 finished: test top-1 %2%, %3 s of training")
+                                     .arg(run.label)
+                                     .arg(100 * summary.finalTestTop1, 0, 'f', 2)
+                                     .arg(summary.trainSeconds, 0, 'f', 1));
+                    std::lock_guard<std::mutex> lock(errorMutex);
+                    files::writeSensitivityFiles(outDir);
+                }
+            } catch (...) {
+                if (startLock.owns_lock())
+                    startLock.unlock();
+                std::lock_guard<std::mutex> lock(errorMutex);
+                if (!firstError)
+                    firstError = std::current_exception();
+                stop = true;
+            }
+        }
+    };
+
+    const int workerCount = std::min<int>(params.workers, std::max<int>(1, int(todo.size())));
+    if (!todo.isEmpty()) {
+        progress.log(QStringLiteral("sweep %1: %2 runs on %3 worker(s), %4 intra-op thread(s) each")
+                         .arg(outDir)
+                         .arg(todo.size())
+                         .arg(workerCount)
+                         .arg(share));
+        std::vector<std::thread> threads;
+        std::atomic<int> running{workerCount};
+        std::mutex doneMutex;
+        std::condition_variable done;
+        for (int w = 0; w < workerCount; ++w)
+            threads.emplace_back([&]() {
+                worker();
+                std::lock_guard<std::mutex> lock(doneMutex);
+                --running;
+                done.notify_all();
+            });
+        // Forward the caller's cancel flag to the runs while they work.
+        {
+            std::unique_lock<std::mutex> lock(doneMutex);
+            while (running.load() > 0) {
+                done.wait_for(lock, std::chrono::milliseconds(50));
+                if (cancel && cancel->load())
+                    stop = true;
+            }
+        }
+        for (std::thread& t : threads)
+            t.join();
+    }
+    if (firstError)
+        std::rethrow_exception(firstError);
+    files::writeSensitivityFiles(outDir);
+    if (!QFileInfo::exists(QDir(runs.front().dir).filePath(files::kSummaryFile)))
+        return partialResult(outDir, sweepPlan.kind, runs);
+    return loadSweep(outDir);
+}
+
+} // namespace ranklab::search

@@ -1,0 +1,134 @@
+#include "core/search/validation.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+
+#include "core/basis/skip_training.h"
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+
+namespace ranklab::search {
+
+namespace {
+QString layerText(const QVector<int>& layers, QChar sep)
+{
+    QStringList parts;
+    for (int l : layers)
+        parts.push_back(QString::number(l));
+    return parts.join(sep);
+}
+} // namespace
+
+QVector<ValidationRow> runValidation(const SweepResult& sweep, const QVector<QVector<int>>& combos, int skipEpochs,
+                                     int threads, const QString& outDir, const TrainCallbacks& callbacks,
+                                     const std::atomic_bool* cancel)
+{
+    if (sweep.kind != SweepKind::Layers)
+        throw Error(QStringLiteral("validation trains layer combinations of a per-layer sweep; %1 holds a %2.")
+                        .arg(sweep.dir, sweepKindName(sweep.kind)));
+    if (skipEpochs < 1 || skipEpochs > sweep.epochs)
+        throw Error(QStringLiteral("--skip must be from 1 to the sweep's epochs (%1), not %2.").arg(sweep.epochs).arg(skipEpochs));
+    basis::BasisTrainParams base;
+    base.train = trainParamsFromJson(sweep.params.value(QStringLiteral("train")).toObject());
+    base.train.threads = threads;
+    base.basis = sweep.basis;
+    base.skipEpochs = skipEpochs;
+    // Estimates first: a combination the sweep cannot estimate is refused before any training.
+    QVector<ValidationRow> planned;
+    for (const QVector<int>& combo : combos) {
+        if (combo.isEmpty())
+            throw Error("a validated combination needs at least one layer.");
+        ValidationRow row;
+        row.mean = compoundEstimate(sweep, combo, CompoundRule::Mean);
+        row.sum = compoundEstimate(sweep, combo, CompoundRule::Sum);
+        row.layers = row.mean.layers;
+        row.runDir = QStringLiteral("point-%1").arg(planned.size() + 1);
+        planned.push_back(row);
+    }
+    io::ensureWritableDir(outDir);
+    QVector<ValidationRow> rows;
+    const QDir root(outDir);
+    for (ValidationRow row : planned) {
+        if (cancel && cancel->load())
+            break;
+        basis::BasisTrainParams params = base;
+        params.layers = layerText(row.layers, QLatin1Char(','));
+        if (callbacks.log)
+            callbacks.log(QStringLiteral("validating layers {%1} in %2").arg(params.layers, row.runDir));
+        const TrainSummary s = basis::runBasisTraining(params, root.filePath(row.runDir), true, callbacks, cancel);
+        if (s.status != QLatin1String("completed"))
+            break;
+        row.accuracy = s.finalTestTop1;
+        row.accDrop = sweep.baseline.accuracy - s.finalTestTop1;
+        row.seconds = s.trainSeconds;
+        row.basisParams = qint64(s.extra.value(QStringLiteral("basis_params")).toDouble());
+        rows.push_back(row);
+        io::writeFileAtomic(root.filePath(QStringLiteral("validation.csv")), validationCsv(rows));
+        QJsonArray list;
+        for (const ValidationRow& r : rows)
+            list.append(toJson(r));
+        io::writeJsonAtomic(root.filePath(QStringLiteral("validation.json")),
+                            QJsonObject{{QStringLiteral("sweep"), QFileInfo(sweep.dir).absoluteFilePath()},
+                                        {QStringLiteral("skip_epochs"), skipEpochs},
+                                        {QStringLiteral("baseline_accuracy"), sweep.baseline.accuracy},
+                                        {QStringLiteral("baseline_seconds"), sweep.baseline.seconds},
+                                        {QStringLiteral("points"), list}});
+    }
+    return rows;
+}
+
+QByteArray validationCsv(const QVector<ValidationRow>& rows)
+{
+    QString csv = QStringLiteral("layers,est_acc_drop_mean,est_acc_drop_sum,acc_drop,accuracy,est_seconds_mean,"
+                                 "est_seconds_sum,seconds,est_params_sum,basis_params,run_dir\n");
+    for (const ValidationRow& r : rows)
+        csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11\n")
+                   .arg(layerText(r.layers, QLatin1Char(' ')))
+                   .arg(r.mean.accDrop, 0, 'g', 10)
+                   .arg(r.sum.accDrop, 0, 'g', 10)
+                   .arg(r.accDrop, 0, 'g', 10)
+                   .arg(r.accuracy, 0, 'g', 10)
+                   .arg(r.mean.seconds, 0, 'g', 10)
+                   .arg(r.sum.seconds, 0, 'g', 10)
+                   .arg(r.seconds, 0, 'g', 10)
+                   .arg(r.sum.params, 0, 'g', 12)
+                   .arg(r.basisParams)
+                   .arg(r.runDir);
+    return csv.toUtf8();
+}
+
+QJsonObject toJson(const ValidationRow& r)
+{
+    QJsonArray layers;
+    for (int l : r.layers)
+        layers.append(l);
+    return QJsonObject{{QStringLiteral("layers"), layers},
+                       {QStringLiteral("estimate_mean"), toJson(r.mean)},
+                       {QStringLiteral("estimate_sum"), toJson(r.sum)},
+                       {QStringLiteral("accuracy"), r.accuracy},
+                       {QStringLiteral("acc_drop"), r.accDrop},
+                       {QStringLiteral("seconds"), r.seconds},
+                       {QStringLiteral("basis_params"), double(r.basisParams)},
+                       {QStringLiteral("run_dir"), r.runDir}};
+}
+
+QVector<QVector<int>> spreadAlongFront(const ParetoFront& front, int count)
+{
+    QVector<QVector<int>> nonEmpty;
+    for (const CompoundEstimate& p : front.points)
+        if (!p.layers.isEmpty())
+            nonEmpty.push_back(p.layers);
+    if (count <= 0)
+        return {};
+    if (nonEmpty.size() <= count)
+        return nonEmpty;
+    QVector<QVector<int>> chosen;
+    for (int k = 0; k < count; ++k) {
+        const int i = count == 1 ? 0 : int(std::lround(double(k) * double(nonEmpty.size() - 1) / double(count - 1)));
+        chosen.push_back(nonEmpty[i]);
+    }
+    return chosen;
+}
+
+} // namespace ranklab::search

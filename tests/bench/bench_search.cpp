@@ -1,0 +1,212 @@
+// Cases pareto and proxy-sweep: the exact Pareto front of paper A's layer search (ALGORITHMS.md §2), and
+// the training-free proxy sensitivity against the full per-layer sweep (paper A §3.2/§4.4, §6).
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QFileInfo>
+#include <QTemporaryDir>
+
+#include "core/error.h"
+#include "core/models/model_spec.h"
+#include "core/search/pareto.h"
+#include "core/search/proxy_sweep.h"
+#include "core/search/sweep.h"
+#include "tests/bench/bench_cases.h"
+
+namespace ranklab::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t0)
+{
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// A synthetic sweep of L layers with figures of the size a real sweep gives: accuracy drops around
+/// 0.5 points (some layers help), time deltas from −3 to +2 s, parameter deltas −10 000..−100.
+search::SweepResult syntheticSweep(int layers, unsigned seed)
+{
+    std::mt19937 rng(seed);
+    std::normal_distribution<double> drop(0.005, 0.006);
+    std::uniform_real_distribution<double> dt(-3.0, 2.0);
+    std::uniform_int_distribution<int> dp(-10000, -100);
+    search::SweepResult s;
+    s.dir = QStringLiteral("synthetic");
+    s.baseline.accuracy = 0.9;
+    s.baseline.seconds = 1000;
+    s.baseline.params = 11000000;
+    for (int i = 1; i <= layers; ++i) {
+        search::LayerSensitivity e;
+        e.index = i;
+        e.name = QStringLiteral("conv%1").arg(i);
+        e.layers = {i};
+        e.accDrop = drop(rng);
+        e.accuracy = s.baseline.accuracy - e.accDrop;
+        e.secondsDelta = dt(rng);
+        e.seconds = s.baseline.seconds + e.secondsDelta;
+        e.paramsDelta = dp(rng);
+        e.params = s.baseline.params + e.paramsDelta;
+        s.entries.push_back(e);
+    }
+    return s;
+}
+
+int runPareto(int repeats)
+{
+    repeats = std::max(repeats, 3);
+    std::printf("pareto: exact front of accuracy drop vs training time, one thread, median of %d repeats\n", repeats);
+    struct Setting {
+        int layers;
+        search::FrontMethod method;
+    };
+    for (const Setting& s : {Setting{20, search::FrontMethod::Enumerate}, Setting{20, search::FrontMethod::Merge},
+                             Setting{60, search::FrontMethod::Merge}}) {
+        const search::SweepResult sweep = syntheticSweep(s.layers, 42);
+        std::vector<double> times;
+        int points = 0;
+        for (int r = 0; r < repeats; ++r) {
+            const auto t0 = Clock::now();
+            const search::ParetoFront front = search::paretoFront(sweep, search::Objective::Time, search::CompoundRule::Mean, s.method);
+            times.push_back(secondsSince(t0));
+            points = int(front.points.size());
+        }
+        const double t = median(times);
+        const bool goal = t < 1.0;
+        std::printf("  L = %2d  %-9s  %10.3f ms  (%d front points, %s combinations)  goal < 1 s: %s\n", s.layers,
+                    qPrintable(search::methodName(s.method)), 1e3 * t, points,
+                    s.layers <= 62 ? qPrintable(QString::number(std::ldexp(1.0, s.layers), 'g', 4)) : "?",
+                    goal ? "met" : "NOT met");
+    }
+    // Both methods on the same L = 20 instance must give the same front.
+    const search::SweepResult sweep = syntheticSweep(20, 42);
+    const auto e = search::paretoFront(sweep, search::Objective::Time, search::CompoundRule::Mean, search::FrontMethod::Enumerate);
+    const auto m = search::paretoFront(sweep, search::Objective::Time, search::CompoundRule::Mean, search::FrontMethod::Merge);
+    bool same = e.points.size() == m.points.size();
+    for (int i = 0; same && i < e.points.size(); ++i)
+        same = e.points[i].layers == m.points[i].layers;
+    std::printf("  L = 20: enumeration and merge fronts identical: %s\n", same ? "yes" : "NO");
+    return same ? 0 : 1;
+}
+
+void copyTree(const QString& from, const QString& to)
+{
+    QDirIterator it(from, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString file = it.next();
+        const QString target = QDir(to).filePath(QDir(from).relativeFilePath(file));
+        QDir().mkpath(QFileInfo(target).absolutePath());
+        QFile::copy(file, target);
+    }
+}
+
+int envInt(const char* name, int fallback)
+{
+    const QByteArray v = qgetenv(name);
+    bool ok = false;
+    const int x = v.toInt(&ok);
+    return ok && x > 0 ? x : fallback;
+}
+
+int runProxySweepCase(int repeats)
+{
+    // Settings fit ~15 minutes on 1-2 threads; override with RANKLAB_BENCH_SUBSET / _EPOCHS / _THREADS.
+    search::SweepParams sweep;
+    sweep.train.model = defaultModelSpec(QStringLiteral("cifar_resnet18"));
+    sweep.train.model.width = 0.25;
+    sweep.train.model.inChannels = 0;
+    sweep.train.model.inputSize = 0;
+    sweep.train.data.subset = envInt("RANKLAB_BENCH_SUBSET", 2000);
+    sweep.train.data.testSubset = envInt("RANKLAB_BENCH_TEST_SUBSET", 1000);
+    sweep.train.epochs = envInt("RANKLAB_BENCH_EPOCHS", 2);
+    sweep.train.batchSize = 64;
+    sweep.train.lr = 0.05;
+    sweep.train.threads = envInt("RANKLAB_BENCH_THREADS", 2);
+    sweep.train.seed = 1;
+    sweep.train.data.seed = 1;
+    sweep.layers = QStringLiteral("all");
+    sweep.basis.size = 0.25;
+    sweep.basis.form = basis::BasisForm::Pair;
+    sweep.basis.init = basis::BasisInit::Qr;
+    std::printf("proxy-sweep: cifar_resnet18 width 0.25 on Fashion-MNIST, %d training / %d test images, %d epochs, "
+                "batch 64, %d thread(s); every conv, basis size 0.25 (pair form, beta 0), basis convs for all epochs\n",
+                sweep.train.data.subset, sweep.train.data.testSubset, sweep.train.epochs, sweep.train.threads);
+    std::fflush(stdout);
+    QTemporaryDir tmp;
+    const QString fullDir = tmp.filePath(QStringLiteral("full"));
+    TrainCallbacks cb;
+    int finished = 0;
+    cb.log = [&finished](const QString& line) {
+        if (line.contains(QLatin1String(" finished: "))) {
+            std::fprintf(stderr, "  %s\n", qPrintable(line));
+            ++finished;
+        }
+    };
+    const auto t0 = Clock::now();
+    const search::SweepResult full = search::runSweep(sweep, fullDir, cb);
+    const double fullSeconds = secondsSince(t0);
+    const double baselineSeconds = full.baseline.seconds; // training part of the baseline run
+    std::printf("  full sweep: %lld layers + baseline in %.1f s wall (one run of it)\n",
+                static_cast<long long>(full.entries.size()), fullSeconds);
+
+    search::ProxySweepParams proxy;
+    proxy.train = sweep.train;
+    proxy.layers = sweep.layers;
+    proxy.basis = sweep.basis;
+    proxy.basis.init = basis::BasisInit::Svd;
+    proxy.evalImages = sweep.train.data.testSubset;
+    std::vector<double> proxyTimes;
+    search::SweepResult proxyResult;
+    for (int r = 0; r < std::max(1, repeats); ++r) {
+        // The proxy needs the trained baseline: it is the sweep's (same parameters), copied in and counted
+        // at its measured training time below.
+        const QString dir = tmp.filePath(QStringLiteral("proxy-%1").arg(r));
+        copyTree(QDir(fullDir).filePath(QStringLiteral("baseline")), QDir(dir).filePath(QStringLiteral("baseline")));
+        const auto p0 = Clock::now();
+        proxyResult = search::runProxySweep(proxy, dir);
+        proxyTimes.push_back(secondsSince(p0));
+    }
+    const double proxyEval = median(proxyTimes);
+    const search::SensitivityAgreement a = search::compareSensitivities(proxyResult, full);
+    QVector<double> recon, drops;
+    for (const search::LayerSensitivity& p : proxyResult.entries)
+        for (const search::LayerSensitivity& f : full.entries)
+            if (p.index == f.index) {
+                recon.push_back(p.reconstructionError);
+                drops.push_back(f.accDrop);
+            }
+    const double rhoRecon = search::spearmanRho(recon, drops);
+    std::printf("  proxy: %lld layers scored in %.1f s (median of %lld) + the baseline's %.1f s of training\n",
+                static_cast<long long>(proxyResult.entries.size()), proxyEval, static_cast<long long>(proxyTimes.size()),
+                baselineSeconds);
+    const double ratio = (proxyEval + baselineSeconds) / fullSeconds;
+    const double marginal = proxyEval / std::max(1e-9, fullSeconds - baselineSeconds);
+    std::printf("  time ratio proxy / full sweep: %.4f (%.2f %%) standalone; %.4f (%.2f %%) when the baseline is shared\n",
+                ratio, 100 * ratio, marginal, 100 * marginal);
+    std::printf("  Spearman rho vs the full sweep's accuracy drops over %d layers: loss increase %.3f, proxy acc drop %.3f, "
+                "reconstruction error %.3f\n",
+                a.common, a.rhoScore, a.rhoDrop, rhoRecon);
+    std::printf("  goal (<= 10 %% time, rho >= 0.8 for the loss-increase score): time %s, rho %s\n",
+                ratio <= 0.10 ? "met" : "NOT met", a.rhoScore >= 0.8 ? "met" : "NOT met");
+    std::printf("  per layer (index: full drop pt | proxy loss increase | recon. error):");
+    for (const search::LayerSensitivity& p : proxyResult.entries)
+        for (const search::LayerSensitivity& f : full.entries)
+            if (p.index == f.index)
+                std::printf(" %d: %.2f|%.3f|%.2f;", p.index, 100 * f.accDrop, p.score, p.reconstructionError);
+    std::printf("\n");
+    return 0;
+}
+
+const CaseRegistration kPareto("pareto", {"exact Pareto front: L = 20 by enumeration, L = 60 by frontier merge (goal < 1 s)", runPareto});
+const CaseRegistration kProxy("proxy-sweep",
+                              {"training-free proxy vs the full per-layer sweep: time ratio and Spearman rho (cifar_resnet18 0.25, Fashion-MNIST subset)",
+                               runProxySweepCase});
+
+} // namespace
+} // namespace ranklab::bench

@@ -1,0 +1,215 @@
+// ranklab-cli sweep / groups / pareto / proxy-sweep: JSON on stdout, exit codes, one-sentence errors, CSV
+// export, resume, and the L > 24 refusal of exhaustive enumeration.
+#include <QtTest>
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QTemporaryDir>
+
+#include "core/io/atomic_file.h"
+
+namespace {
+struct Result {
+    int code = -1;
+    QByteArray out, err;
+};
+
+Result cli(const QStringList& args, int timeoutMs = 300000)
+{
+    QProcess p;
+    p.start(QStringLiteral(RANKLAB_CLI), args);
+    p.waitForFinished(timeoutMs);
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+}
+
+QJsonObject lastJsonLine(const QByteArray& out)
+{
+    const QList<QByteArray> lines = out.trimmed().split('\n');
+    return QJsonDocument::fromJson(lines.last()).object();
+}
+
+bool oneClearSentence(const QByteArray& err, const char* mustContain)
+{
+    QList<QByteArray> errors;
+    for (const QByteArray& line : err.split('\n'))
+        if (line.contains("error:"))
+            errors << line;
+    return errors.size() == 1 && errors.first().contains(mustContain) && errors.first().trimmed().endsWith('.');
+}
+
+/// A usage error (exit 2): the command's one sentence, then the hint to --help.
+bool usageSentence(const QByteArray& err, const char* mustContain)
+{
+    const QList<QByteArray> lines = err.trimmed().split('\n');
+    return lines.size() == 2 && lines[0].contains(mustContain) && lines[0].trimmed().endsWith('.') && lines[1].contains("--help");
+}
+
+QStringList tinyOptions(const QString& out)
+{
+    return {"--model", "cifar_resnet18", "--width", "0.125", "--subset", "200", "--test-subset", "100", "--epochs", "1",
+            "--batch-size", "50", "--lr", "0.05", "--threads", "1", "--seed", "2", "--size", "0.5", "--quiet", "--out", out};
+}
+
+/// A proxy-sweep folder written by hand with `layers` entries (what loadSweep reads), to test the Pareto
+/// command on a large L without training.
+void writeFakeProxySweep(const QString& dir, int layers)
+{
+    using ranklab::io::writeJsonAtomic;
+    const QJsonObject train{{"model", QJsonObject{{"name", "cifar_resnet18"}}}, {"epochs", 1}};
+    QJsonArray entries;
+    for (int i = 1; i <= layers; ++i)
+        entries.append(QJsonObject{{"index", i}, {"name", QStringLiteral("conv%1").arg(i)}, {"layers", QJsonArray{i}},
+                                   {"run_dir", QStringLiteral("proxy/layer-%1.json").arg(i)}});
+    writeJsonAtomic(QDir(dir).filePath("sweep.json"),
+                    QJsonObject{{"kind", "proxy-sweep"}, {"model", QJsonObject{{"name", "cifar_resnet18"}, {"width", 1.0}}},
+                                {"basis", QJsonObject{{"size", 0.5}}}, {"epochs", 1}, {"skip_epochs", 1},
+                                {"params", QJsonObject{{"train", train}}}, {"entries", entries}});
+    writeJsonAtomic(QDir(dir).filePath("baseline/params.json"), QJsonObject{{"kind", "train"}, {"params", train}, {"job", QJsonObject{}}});
+    writeJsonAtomic(QDir(dir).filePath("baseline/summary.json"),
+                    QJsonObject{{"status", "completed"}, {"final_test_top1", 0.9}, {"final_test_loss", 0.3},
+                                {"train_seconds", 100.0}, {"params", 100000.0}});
+    writeJsonAtomic(QDir(dir).filePath("proxy/baseline.json"), QJsonObject{{"accuracy", 0.9}, {"loss", 0.3}});
+    for (int i = 1; i <= layers; ++i)
+        writeJsonAtomic(QDir(dir).filePath(QStringLiteral("proxy/layer-%1.json").arg(i)),
+                        QJsonObject{{"accuracy", 0.9 - 0.001 * ((i * 7) % 13)}, {"loss", 0.3 + 0.01 * i},
+                                    {"seconds", 100.0 - 0.5 * ((i * 5) % 9) + 1.0}, {"params", 100000.0 - 100 * i},
+                                    {"reconstruction_error", 0.1}});
+}
+} // namespace
+
+class TestCliSearch final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void helpAndUsageErrors();
+    void sweepParetoAndResume();
+    void groupsJson();
+    void paretoOnLargeL();
+    void paretoRefusesWhatIsNotASweep();
+};
+
+void TestCliSearch::helpAndUsageErrors()
+{
+    for (const char* command : {"sweep", "groups", "pareto", "proxy-sweep"}) {
+        const Result h = cli({command, "--help"});
+        QCOMPARE(h.code, 0);
+        QVERIFY2(h.out.contains("Usage: ranklab-cli"), command);
+    }
+    QTemporaryDir tmp;
+    Result r = cli({"groups", "--model", "cifar_resnet18", "--size", "0.5", "--out", tmp.filePath("g")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(usageSentence(r.err, "--group"), r.err.constData());
+    r = cli({"groups", "--model", "cifar_resnet18", "--size", "0.5", "--group", "light", "--out", tmp.filePath("g")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(usageSentence(r.err, "NAME=LAYERS"), r.err.constData());
+    r = cli({"pareto", "--sweep", tmp.path(), "--objective", "speed"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(usageSentence(r.err, "time or size"), r.err.constData());
+    r = cli({"sweep", "--model", "cifar_resnet18", "--size", "0", "--out", tmp.filePath("s")});
+    QCOMPARE(r.code, 2);
+    r = cli(QStringList{"sweep", "--layers", "21"} + tinyOptions(tmp.filePath("s")));
+    QCOMPARE(r.code, 1);
+    QVERIFY2(oneClearSentence(r.err, "is a Linear"), r.err.constData());
+    QVERIFY(!QFile::exists(tmp.filePath("s")));
+}
+
+void TestCliSearch::sweepParetoAndResume()
+{
+    QTemporaryDir tmp;
+    const QString out = tmp.filePath("sweep");
+    Result r = cli(QStringList{"sweep", "--layers", "2,3", "--json"} + tinyOptions(out));
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject sweep = lastJsonLine(r.out);
+    QCOMPARE(sweep.value("kind").toString(), QStringLiteral("sweep"));
+    const QJsonArray entries = sweep.value("entries").toArray();
+    QCOMPARE(entries.size(), 2);
+    QCOMPARE(entries[1].toObject().value("name").toString(), QStringLiteral("layer1.0.conv2"));
+    QVERIFY(QFile::exists(QDir(out).filePath("sensitivity.csv")));
+
+    // The same command again: the folder holds a sweep, which continues only with --resume.
+    r = cli(QStringList{"sweep", "--layers", "2,3"} + tinyOptions(out));
+    QCOMPARE(r.code, 1);
+    QVERIFY2(oneClearSentence(r.err, "--resume"), r.err.constData());
+    r = cli(QStringList{"sweep", "--layers", "2,3", "--resume", "--json"} + tinyOptions(out));
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(lastJsonLine(r.out).value("entries").toArray(), entries);
+    // Another size into the same folder is refused.
+    QStringList other = tinyOptions(out);
+    other[other.indexOf("--size") + 1] = "0.25";
+    r = cli(QStringList{"sweep", "--layers", "2,3", "--resume"} + other);
+    QCOMPARE(r.code, 1);
+    QVERIFY2(oneClearSentence(r.err, "basis size 0.5"), r.err.constData());
+
+    const QString csv = tmp.filePath("front.csv");
+    r = cli({"pareto", "--sweep", out, "--objective", "size", "--rule", "sum", "--max-drop", "1", "--estimate", "2,3",
+             "--csv", csv, "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject pareto = lastJsonLine(r.out);
+    QVERIFY(pareto.value("baseline").toObject().contains("accuracy"));
+    const QJsonArray front = pareto.value("front").toArray();
+    QVERIFY(!front.isEmpty());
+    for (const QJsonValue& p : front)
+        for (const char* key : {"layers", "acc_drop", "time", "size"})
+            QVERIFY2(p.toObject().contains(key), key);
+    // Both layers shrink the model, so the smallest point uses both; with a 100-point budget it is the answer.
+    QCOMPARE(front[0].toObject().value("layers").toArray(), (QJsonArray{2, 3}));
+    QCOMPARE(pareto.value("best_under_max_drop").toObject().value("layers").toArray(), (QJsonArray{2, 3}));
+    const QJsonObject estimate = pareto.value("estimate").toObject();
+    QCOMPARE(estimate.value("sum").toObject().value("size").toDouble(), front[0].toObject().value("size").toDouble());
+    QVERIFY(estimate.value("mean").toObject().value("size").toDouble() > estimate.value("sum").toObject().value("size").toDouble());
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll().count('\n'), int(front.size()) + 1);
+}
+
+void TestCliSearch::groupsJson()
+{
+    QTemporaryDir tmp;
+    const Result r = cli(QStringList{"groups", "--group", "light=2-3", "--group=heavy=4", "--json"} + tinyOptions(tmp.filePath("g")));
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject g = lastJsonLine(r.out);
+    QCOMPARE(g.value("kind").toString(), QStringLiteral("groups"));
+    const QJsonArray entries = g.value("entries").toArray();
+    QCOMPARE(entries.size(), 2);
+    QCOMPARE(entries[0].toObject().value("name").toString(), QStringLiteral("light"));
+    QCOMPARE(entries[0].toObject().value("layers").toArray(), (QJsonArray{2, 3}));
+    QCOMPARE(entries[1].toObject().value("run_dir").toString(), QStringLiteral("group-heavy"));
+}
+
+void TestCliSearch::paretoOnLargeL()
+{
+    QTemporaryDir tmp;
+    writeFakeProxySweep(tmp.path(), 30);
+    Result r = cli({"pareto", "--sweep", tmp.path(), "--method", "enumerate"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(oneClearSentence(r.err, "limited to 24 layers"), r.err.constData());
+    r = cli({"pareto", "--sweep", tmp.path(), "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject p = lastJsonLine(r.out);
+    QCOMPARE(p.value("method").toString(), QStringLiteral("merge"));
+    QCOMPARE(p.value("entries").toInt(), 30);
+    QCOMPARE(p.value("sweep_kind").toString(), QStringLiteral("proxy-sweep"));
+    QVERIFY(p.value("front").toArray().size() > 1);
+}
+
+void TestCliSearch::paretoRefusesWhatIsNotASweep()
+{
+    QTemporaryDir tmp;
+    Result r = cli({"pareto", "--sweep", tmp.path()});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(oneClearSentence(r.err, "is not a sweep folder"), r.err.constData());
+    writeFakeProxySweep(tmp.path(), 3);
+    QVERIFY(QFile::remove(QDir(tmp.path()).filePath("baseline/summary.json")));
+    r = cli({"pareto", "--sweep", tmp.path()});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(oneClearSentence(r.err, "no finished baseline"), r.err.constData());
+    writeFakeProxySweep(tmp.path(), 3);
+    ranklab::io::writeFileAtomic(QDir(tmp.path()).filePath("proxy/layer-2.json"), "not json");
+    r = cli({"pareto", "--sweep", tmp.path(), "--json"});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.err.contains("warning: layer 2 (conv2) is left out"), r.err.constData());
+    QCOMPARE(lastJsonLine(r.out).value("entries").toInt(), 2);
+}
+
+QTEST_GUILESS_MAIN(TestCliSearch)
+#include "test_cli_search.moc"

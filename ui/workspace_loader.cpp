@@ -1,0 +1,168 @@
+#include "ui/workspace_loader.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QRegularExpression>
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include <QJsonArray>
+
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+#include "core/search/pareto.h"
+#include "core/train/metrics_file.h"
+
+namespace ranklab::ui {
+
+QString runLabel(const QString& dir, const QString& kind)
+{
+    const QString folder = QFileInfo(dir).fileName();
+    static const QRegularExpression stamp(QStringLiteral("^(\\d{8}-\\d{6})-(.*)$"));
+    const auto m = stamp.match(folder);
+    if (!m.hasMatch())
+        return folder;
+    QString rest = m.captured(2);
+    if (!kind.isEmpty() && rest.startsWith(kind + QLatin1Char('-')))
+        rest = kind + QLatin1Char(' ') + rest.mid(kind.size() + 1);
+    const QDateTime when = QDateTime::fromString(m.captured(1), QStringLiteral("yyyyMMdd-HHmmss"));
+    return QStringLiteral("%1 · %2").arg(rest, when.toString(QStringLiteral("MM-dd HH:mm:ss")));
+}
+
+RunCurve loadRunCurve(const RunEntry& run)
+{
+    RunCurve c;
+    c.dir = run.dir;
+    c.kind = run.kind;
+    c.label = runLabel(run.dir, run.kind);
+    c.completed = run.completed;
+    const QString metrics = QDir(run.dir).filePath(QStringLiteral("metrics.csv"));
+    if (QFileInfo::exists(metrics))
+        c.epochs = readMetricsCsv(metrics);
+    return c;
+}
+
+QVector<SpectrumCurve> loadSpectrum(const QString& dir, QHash<int, int>* vbmfRanks)
+{
+    const QJsonObject report = io::readJsonObject(QDir(dir).filePath(QStringLiteral("spectrum.json")));
+    const QJsonArray layers = report.value(QStringLiteral("layers")).toArray();
+    if (layers.isEmpty())
+        throw Error(QStringLiteral("%1 lists no layer.").arg(QDir(dir).filePath(QStringLiteral("spectrum.json"))));
+    QVector<SpectrumCurve> out;
+    for (const QJsonValue& v : layers) {
+        const QJsonObject l = v.toObject();
+        SpectrumCurve c;
+        c.layer = QStringLiteral("%1 %2").arg(l.value(QStringLiteral("index")).toInt()).arg(l.value(QStringLiteral("name")).toString());
+        for (const QJsonValue& s : l.value(QStringLiteral("singular_values")).toArray())
+            c.values.push_back(s.toDouble());
+        c.chosenRank = l.value(QStringLiteral("vbmf_rank")).toInt();
+        if (vbmfRanks)
+            vbmfRanks->insert(l.value(QStringLiteral("index")).toInt(), c.chosenRank);
+        out.push_back(c);
+    }
+    return out;
+}
+
+RonReportRow loadRonReport(const QString& dir)
+{
+    const QString path = QDir(dir).filePath(QStringLiteral("report.json"));
+    const QJsonObject r = io::readJsonObject(path);
+    if (!r.contains(QStringLiteral("teacher_top1")))
+        throw Error(QStringLiteral("%1 is not a RON report.").arg(path));
+    RonReportRow row;
+    const QJsonObject params = r.value(QStringLiteral("params")).toObject();
+    row.model = params.value(QStringLiteral("model")).toObject().value(QStringLiteral("name")).toString();
+    if (row.model.isEmpty())
+        row.model = runLabel(dir, QStringLiteral("ron"));
+    row.modifiedLayers = QStringLiteral("%1 (%2 to %3)")
+                             .arg(r.value(QStringLiteral("modified_layers")).toString(), r.value(QStringLiteral("first_layer")).toString(),
+                                  r.value(QStringLiteral("last_layer")).toString());
+    row.accuracy = 100 * r.value(QStringLiteral("teacher_top1")).toDouble();
+    row.accNoFineTune = 100 * r.value(QStringLiteral("student_top1")).toDouble();
+    const double ft = r.value(QStringLiteral("finetuned_top1")).toDouble(-1);
+    row.accFineTuned = ft >= 0 ? 100 * ft : -1;
+    row.flopReduction = r.value(QStringLiteral("total_flop_reduction")).toDouble();
+    row.cpuSpeedup = r.value(QStringLiteral("speedup_b1")).toDouble();
+    return row;
+}
+
+SweepView loadSweepView(const QString& dir, int maxEnumerate, int sampleCount)
+{
+    const search::SweepResult sweep = search::loadSweep(dir);
+    SweepView view;
+    const search::SweepBaseline& base = sweep.baseline;
+    view.title = QStringLiteral("%1 %2 · %3 entries · basis size %4 (%5) · baseline top-1 %6 %")
+                     .arg(search::sweepKindName(sweep.kind), sweep.model.name)
+                     .arg(sweep.entries.size())
+                     .arg(sweep.basis.size)
+                     .arg(basis::formName(sweep.basis.form))
+                     .arg(100 * base.accuracy, 0, 'f', 2);
+    view.model = sweep.model.name;
+    view.notes = sweep.pending + sweep.problems;
+    const double baseSeconds = base.seconds > 0 ? base.seconds : 1;
+    const double baseParams = base.params > 0 ? double(base.params) : 1;
+    QHash<int, QVector<int>> layersOf;
+    for (const search::LayerSensitivity& e : sweep.entries) {
+        view.rows.push_back({e.index, e.name, 100 * e.accDrop, 100 * e.secondsDelta / baseSeconds, 100 * e.paramsDelta / baseParams});
+        layersOf.insert(e.index, e.layers);
+        if (sweep.kind != search::SweepKind::Groups)
+            view.accDropByLayer.insert(e.index, 100 * e.accDrop);
+    }
+    const int n = int(sweep.entries.size());
+    if (n == 0)
+        return view;
+
+    // Which entry combinations to show: all of them, or the fronts plus a seeded random sample.
+    std::set<std::vector<int>> combos;
+    auto entriesOf = [](const QVector<int>& indices) { return std::vector<int>(indices.begin(), indices.end()); };
+    const search::ParetoFront timeFront = search::paretoFront(sweep, search::Objective::Time, search::CompoundRule::Mean);
+    const search::ParetoFront sizeFront = search::paretoFront(sweep, search::Objective::Size, search::CompoundRule::Mean);
+    std::set<std::vector<int>> onTime, onSize;
+    for (const search::CompoundEstimate& p : timeFront.points)
+        onTime.insert(entriesOf(p.layers));
+    for (const search::CompoundEstimate& p : sizeFront.points)
+        onSize.insert(entriesOf(p.layers));
+    if (n <= maxEnumerate) {
+        for (quint64 mask = 0; mask < (quint64(1) << n); ++mask) {
+            std::vector<int> c;
+            for (int i = 0; i < n; ++i)
+                if (mask & (quint64(1) << i))
+                    c.push_back(sweep.entries[i].index);
+            combos.insert(c);
+        }
+    } else {
+        combos.insert(onTime.begin(), onTime.end());
+        combos.insert(onSize.begin(), onSize.end());
+        std::mt19937_64 rng(20240229);
+        std::bernoulli_distribution coin(0.5);
+        for (int k = 0; k < sampleCount; ++k) {
+            std::vector<int> c;
+            for (int i = 0; i < n; ++i)
+                if (coin(rng))
+                    c.push_back(sweep.entries[i].index);
+            combos.insert(c);
+        }
+    }
+    for (const std::vector<int>& c : combos) {
+        const QVector<int> indices(c.begin(), c.end());
+        const search::CompoundEstimate est = search::compoundEstimate(sweep, indices, search::CompoundRule::Mean);
+        ParetoPoint p;
+        for (int i : indices)
+            p.layers += layersOf.value(i);
+        std::sort(p.layers.begin(), p.layers.end());
+        p.layers.erase(std::unique(p.layers.begin(), p.layers.end()), p.layers.end());
+        p.accDrop = 100 * est.accDrop;
+        p.time = 100 * est.seconds / baseSeconds;
+        p.size = 100 * est.params / baseParams;
+        p.onTimeFront = onTime.count(c) > 0;
+        p.onSizeFront = onSize.count(c) > 0;
+        p.measured = indices.size() == 1;
+        view.points.push_back(p);
+    }
+    return view;
+}
+
+} // namespace ranklab::ui
