@@ -29,4 +29,15 @@ inline QJsonObject lastJsonLine(const QByteArray& out)
     return QJsonDocument::fromJson(out.trimmed().split('\n').last()).object();
 }
 
+/// Exactly one error line on stderr (progress lines may precede it), containing `mustContain` and ending
+/// with a full stop: the CLI contract's one clear sentence.
+inline bool oneClearSentence(const QByteArray& err, const char* mustContain)
+{
+    QList<QByteArray> errors;
+    for (const QByteArray& line : err.split('\n'))
+        if (line.contains("error:"))
+            errors << line;
+    return errors.size() == 1 && errors.first().contains(mustContain) && errors.first().trimmed().endsWith('.');
+}
+
 } // namespace ranklab::testing

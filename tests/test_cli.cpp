@@ -2,39 +2,15 @@
 #include <QtTest>
 
 #include <QJsonArray>
-#include <QJsonDocument>
-#include <QProcess>
 #include <QTemporaryDir>
 
+#include "tests/cli_process.h"
+
 namespace {
-struct Result {
-    int code = -1;
-    QByteArray out, err;
-};
-
-Result cli(const QStringList& args, int timeoutMs = 300000)
-{
-    QProcess p;
-    p.start(QStringLiteral(RANKLAB_CLI), args);
-    p.waitForFinished(timeoutMs);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
-}
-
-QJsonObject lastJsonLine(const QByteArray& out)
-{
-    const QList<QByteArray> lines = out.trimmed().split('\n');
-    return QJsonDocument::fromJson(lines.last()).object();
-}
-
-/// Exactly one error line on stderr (progress lines may precede it), naming the problem.
-bool oneClearSentence(const QByteArray& err, const char* mustContain)
-{
-    QList<QByteArray> errors;
-    for (const QByteArray& line : err.split('\n'))
-        if (line.contains("error:"))
-            errors << line;
-    return errors.size() == 1 && errors.first().contains(mustContain) && errors.first().trimmed().endsWith('.');
-}
+using ranklab::testing::lastJsonLine;
+using ranklab::testing::oneClearSentence;
+using ranklab::testing::runCli;
+using Result = ranklab::testing::CliResult;
 } // namespace
 
 class TestCli final : public QObject {
@@ -52,11 +28,11 @@ private Q_SLOTS:
 
 void TestCli::versionAndHelp()
 {
-    const Result v = cli({"--version"});
+    const Result v = runCli({"--version"});
     QCOMPARE(v.code, 0);
     QVERIFY(v.out.startsWith("ranklab-cli 0."));
     for (const char* command : {"info", "train", "eval", "export"}) {
-        const Result h = cli({command, "--help"});
+        const Result h = runCli({command, "--help"});
         QCOMPARE(h.code, 0);
         QVERIFY2(h.out.contains("Usage: ranklab-cli"), command);
     }
@@ -64,7 +40,7 @@ void TestCli::versionAndHelp()
 
 void TestCli::infoJson()
 {
-    const Result r = cli({"info", "--model", "cifar_resnet18", "--width", "0.25", "--in-channels", "1", "--input-size", "28", "--json"});
+    const Result r = runCli({"info", "--model", "cifar_resnet18", "--width", "0.25", "--in-channels", "1", "--input-size", "28", "--json"});
     QCOMPARE(r.code, 0);
     const QJsonObject info = lastJsonLine(r.out);
     QCOMPARE(info.value("model").toString(), QStringLiteral("cifar_resnet18"));
@@ -100,7 +76,7 @@ void TestCli::usageErrorsExitTwo()
 {
     QFETCH(QStringList, args);
     QFETCH(QString, message);
-    const Result r = cli(args);
+    const Result r = runCli(args);
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains(message.toUtf8()), r.err.constData());
     QVERIFY(r.out.isEmpty());
@@ -122,7 +98,7 @@ void TestCli::runtimeErrorsExitOne()
 {
     QFETCH(QStringList, args);
     QFETCH(QString, message);
-    const Result r = cli(args);
+    const Result r = runCli(args);
     QCOMPARE(r.code, 1);
     QVERIFY2(oneClearSentence(r.err, message.toUtf8().constData()), r.err.constData());
 }
@@ -131,20 +107,20 @@ void TestCli::trainEvalExport()
 {
     QTemporaryDir dir;
     const QString run = dir.filePath("run");
-    const Result t = cli({"train", "--model", "lenet300", "--subset", "600", "--test-subset", "300", "--epochs", "1",
+    const Result t = runCli({"train", "--model", "lenet300", "--subset", "600", "--test-subset", "300", "--epochs", "1",
                           "--lr", "0.05", "--threads", "1", "--out", run, "--json"});
     QVERIFY2(t.code == 0, t.err.constData());
     const QJsonObject summary = lastJsonLine(t.out);
     QCOMPARE(summary.value("status").toString(), QStringLiteral("completed"));
     QVERIFY(t.err.contains("epoch 1/1")); // progress goes to stderr
     // Re-running the same command on the finished folder is refused without --resume, a no-op with it.
-    QCOMPARE(cli({"train", "--model", "lenet300", "--subset", "600", "--test-subset", "300", "--epochs", "1", "--lr", "0.05",
+    QCOMPARE(runCli({"train", "--model", "lenet300", "--subset", "600", "--test-subset", "300", "--epochs", "1", "--lr", "0.05",
                   "--out", run}).code, 1);
-    QCOMPARE(cli({"train", "--model", "lenet300", "--subset", "600", "--test-subset", "300", "--epochs", "1", "--lr", "0.05",
+    QCOMPARE(runCli({"train", "--model", "lenet300", "--subset", "600", "--test-subset", "300", "--epochs", "1", "--lr", "0.05",
                   "--out", run, "--resume", "--json"}).code, 0);
 
     const QString predictions = dir.filePath("pred.csv");
-    const Result e = cli({"eval", "--model", "lenet300", "--weights", run + "/model.rlk", "--test-subset", "300",
+    const Result e = runCli({"eval", "--model", "lenet300", "--weights", run + "/model.rlk", "--test-subset", "300",
                           "--predictions", predictions, "--json"});
     QVERIFY2(e.code == 0, e.err.constData());
     const QJsonObject eval = lastJsonLine(e.out);
@@ -161,28 +137,28 @@ void TestCli::trainEvalExport()
     QCOMPARE(rows[1].split(',').size(), 13);
 
     // Weights of another architecture: one sentence, exit 1.
-    const Result wrong = cli({"eval", "--model", "lenet5", "--weights", run + "/model.rlk", "--test-subset", "300"});
+    const Result wrong = runCli({"eval", "--model", "lenet5", "--weights", run + "/model.rlk", "--test-subset", "300"});
     QCOMPARE(wrong.code, 1);
     QVERIFY2(oneClearSentence(wrong.err, "does not fit"), wrong.err.constData());
 
     const QString pth = dir.filePath("lenet300.pth");
-    const Result x = cli({"export", "--model", "lenet300", "--weights", run + "/model.rlk", "--out", pth});
+    const Result x = runCli({"export", "--model", "lenet300", "--weights", run + "/model.rlk", "--out", pth});
     QVERIFY2(x.code == 0, x.err.constData());
     QVERIFY(QFile::exists(pth));
     // The export loads back as weights, giving the same accuracy.
-    const Result back = cli({"eval", "--model", "lenet300", "--weights", pth, "--test-subset", "300", "--json"});
+    const Result back = runCli({"eval", "--model", "lenet300", "--weights", pth, "--test-subset", "300", "--json"});
     QCOMPARE(back.code, 0);
     QCOMPARE(lastJsonLine(back.out).value("top1").toDouble(), eval.value("top1").toDouble());
 
     // basis-train --init-from weights of another architecture: one sentence, exit 1, nothing written.
     const QString basisRun = dir.filePath("basis");
-    const Result other = cli({"basis-train", "--model", "cifar_resnet18", "--width", "0.125", "--layers", "4", "--size", "0.5",
+    const Result other = runCli({"basis-train", "--model", "cifar_resnet18", "--width", "0.125", "--layers", "4", "--size", "0.5",
                               "--skip", "1", "--epochs", "2", "--subset", "200", "--init-from", run + "/model.rlk", "--out", basisRun});
     QCOMPARE(other.code, 1);
     QVERIFY2(oneClearSentence(other.err, "does not fit"), other.err.constData());
     QVERIFY(!QFile::exists(basisRun + "/params.json"));
     // Pruning an MLP: nothing to prune, said in one sentence.
-    const Result mlp = cli({"prune", "--model", "lenet300", "--weights", run + "/model.rlk", "--test-subset", "300",
+    const Result mlp = runCli({"prune", "--model", "lenet300", "--weights", run + "/model.rlk", "--test-subset", "300",
                             "--out", dir.filePath("pruned")});
     QCOMPARE(mlp.code, 1);
     QVERIFY2(oneClearSentence(mlp.err, "no convolution that filter pruning can narrow"), mlp.err.constData());
@@ -191,7 +167,7 @@ void TestCli::trainEvalExport()
 
 void TestCli::costAndBasisTrainContract()
 {
-    const Result c = cli({"cost", "--model", "cifar_resnet18", "--size", "0.25", "--beta", "0.3", "--json"});
+    const Result c = runCli({"cost", "--model", "cifar_resnet18", "--size", "0.25", "--beta", "0.3", "--json"});
     QVERIFY2(c.code == 0, c.err.constData());
     const QJsonArray layers = lastJsonLine(c.out).value("layers").toArray();
     QCOMPARE(layers.size(), 20); // one entry per conv layer
@@ -200,10 +176,10 @@ void TestCli::costAndBasisTrainContract()
     QTemporaryDir dir;
     const QString out = dir.filePath("run");
     // Usage errors (exit 2): size out of range, skip beyond the epochs.
-    QCOMPARE(cli({"basis-train", "--model", "cifar_resnet18", "--layers", "4", "--size", "0", "--skip", "1", "--epochs", "2", "--out", out}).code, 2);
-    QCOMPARE(cli({"basis-train", "--model", "cifar_resnet18", "--layers", "4", "--size", "0.5", "--skip", "3", "--epochs", "2", "--out", out}).code, 2);
+    QCOMPARE(runCli({"basis-train", "--model", "cifar_resnet18", "--layers", "4", "--size", "0", "--skip", "1", "--epochs", "2", "--out", out}).code, 2);
+    QCOMPARE(runCli({"basis-train", "--model", "cifar_resnet18", "--layers", "4", "--size", "0.5", "--skip", "3", "--epochs", "2", "--out", out}).code, 2);
     // A linear layer is not a conv: one sentence, exit 1, and no run left behind.
-    const Result fc = cli({"basis-train", "--model", "cifar_resnet18", "--width", "0.125", "--layers", "21", "--size", "0.5",
+    const Result fc = runCli({"basis-train", "--model", "cifar_resnet18", "--width", "0.125", "--layers", "21", "--size", "0.5",
                            "--skip", "1", "--epochs", "2", "--subset", "200", "--out", out});
     QCOMPARE(fc.code, 1);
     QVERIFY2(oneClearSentence(fc.err, "not a Conv2d"), fc.err.constData());

@@ -3,40 +3,16 @@
 #include <QtTest>
 
 #include <QJsonArray>
-#include <QJsonDocument>
-#include <QProcess>
 #include <QTemporaryDir>
 
 #include "core/io/atomic_file.h"
+#include "tests/cli_process.h"
 
 namespace {
-struct Result {
-    int code = -1;
-    QByteArray out, err;
-};
-
-Result cli(const QStringList& args, int timeoutMs = 300000)
-{
-    QProcess p;
-    p.start(QStringLiteral(RANKLAB_CLI), args);
-    p.waitForFinished(timeoutMs);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
-}
-
-QJsonObject lastJsonLine(const QByteArray& out)
-{
-    const QList<QByteArray> lines = out.trimmed().split('\n');
-    return QJsonDocument::fromJson(lines.last()).object();
-}
-
-bool oneClearSentence(const QByteArray& err, const char* mustContain)
-{
-    QList<QByteArray> errors;
-    for (const QByteArray& line : err.split('\n'))
-        if (line.contains("error:"))
-            errors << line;
-    return errors.size() == 1 && errors.first().contains(mustContain) && errors.first().trimmed().endsWith('.');
-}
+using ranklab::testing::lastJsonLine;
+using ranklab::testing::oneClearSentence;
+using ranklab::testing::runCli;
+using Result = ranklab::testing::CliResult;
 
 /// A usage error (exit 2): the command's one sentence, then the hint to --help.
 bool usageSentence(const QByteArray& err, const char* mustContain)
@@ -91,23 +67,23 @@ private Q_SLOTS:
 void TestCliSearch::helpAndUsageErrors()
 {
     for (const char* command : {"sweep", "groups", "pareto", "proxy-sweep"}) {
-        const Result h = cli({command, "--help"});
+        const Result h = runCli({command, "--help"});
         QCOMPARE(h.code, 0);
         QVERIFY2(h.out.contains("Usage: ranklab-cli"), command);
     }
     QTemporaryDir tmp;
-    Result r = cli({"groups", "--model", "cifar_resnet18", "--size", "0.5", "--out", tmp.filePath("g")});
+    Result r = runCli({"groups", "--model", "cifar_resnet18", "--size", "0.5", "--out", tmp.filePath("g")});
     QCOMPARE(r.code, 2);
     QVERIFY2(usageSentence(r.err, "--group"), r.err.constData());
-    r = cli({"groups", "--model", "cifar_resnet18", "--size", "0.5", "--group", "light", "--out", tmp.filePath("g")});
+    r = runCli({"groups", "--model", "cifar_resnet18", "--size", "0.5", "--group", "light", "--out", tmp.filePath("g")});
     QCOMPARE(r.code, 2);
     QVERIFY2(usageSentence(r.err, "NAME=LAYERS"), r.err.constData());
-    r = cli({"pareto", "--sweep", tmp.path(), "--objective", "speed"});
+    r = runCli({"pareto", "--sweep", tmp.path(), "--objective", "speed"});
     QCOMPARE(r.code, 2);
     QVERIFY2(usageSentence(r.err, "time or size"), r.err.constData());
-    r = cli({"sweep", "--model", "cifar_resnet18", "--size", "0", "--out", tmp.filePath("s")});
+    r = runCli({"sweep", "--model", "cifar_resnet18", "--size", "0", "--out", tmp.filePath("s")});
     QCOMPARE(r.code, 2);
-    r = cli(QStringList{"sweep", "--layers", "21"} + tinyOptions(tmp.filePath("s")));
+    r = runCli(QStringList{"sweep", "--layers", "21"} + tinyOptions(tmp.filePath("s")));
     QCOMPARE(r.code, 1);
     QVERIFY2(oneClearSentence(r.err, "is a Linear"), r.err.constData());
     QVERIFY(!QFile::exists(tmp.filePath("s")));
@@ -117,7 +93,7 @@ void TestCliSearch::sweepParetoAndResume()
 {
     QTemporaryDir tmp;
     const QString out = tmp.filePath("sweep");
-    Result r = cli(QStringList{"sweep", "--layers", "2,3", "--json"} + tinyOptions(out));
+    Result r = runCli(QStringList{"sweep", "--layers", "2,3", "--json"} + tinyOptions(out));
     QVERIFY2(r.code == 0, r.err.constData());
     const QJsonObject sweep = lastJsonLine(r.out);
     QCOMPARE(sweep.value("kind").toString(), QStringLiteral("sweep"));
@@ -127,21 +103,21 @@ void TestCliSearch::sweepParetoAndResume()
     QVERIFY(QFile::exists(QDir(out).filePath("sensitivity.csv")));
 
     // The same command again: the folder holds a sweep, which continues only with --resume.
-    r = cli(QStringList{"sweep", "--layers", "2,3"} + tinyOptions(out));
+    r = runCli(QStringList{"sweep", "--layers", "2,3"} + tinyOptions(out));
     QCOMPARE(r.code, 1);
     QVERIFY2(oneClearSentence(r.err, "--resume"), r.err.constData());
-    r = cli(QStringList{"sweep", "--layers", "2,3", "--resume", "--json"} + tinyOptions(out));
+    r = runCli(QStringList{"sweep", "--layers", "2,3", "--resume", "--json"} + tinyOptions(out));
     QVERIFY2(r.code == 0, r.err.constData());
     QCOMPARE(lastJsonLine(r.out).value("entries").toArray(), entries);
     // Another size into the same folder is refused.
     QStringList other = tinyOptions(out);
     other[other.indexOf("--size") + 1] = "0.25";
-    r = cli(QStringList{"sweep", "--layers", "2,3", "--resume"} + other);
+    r = runCli(QStringList{"sweep", "--layers", "2,3", "--resume"} + other);
     QCOMPARE(r.code, 1);
     QVERIFY2(oneClearSentence(r.err, "basis size 0.5"), r.err.constData());
 
     const QString csv = tmp.filePath("front.csv");
-    r = cli({"pareto", "--sweep", out, "--objective", "size", "--rule", "sum", "--max-drop", "1", "--estimate", "2,3",
+    r = runCli({"pareto", "--sweep", out, "--objective", "size", "--rule", "sum", "--max-drop", "1", "--estimate", "2,3",
              "--csv", csv, "--json"});
     QVERIFY2(r.code == 0, r.err.constData());
     const QJsonObject pareto = lastJsonLine(r.out);
@@ -165,7 +141,7 @@ void TestCliSearch::sweepParetoAndResume()
 void TestCliSearch::groupsJson()
 {
     QTemporaryDir tmp;
-    const Result r = cli(QStringList{"groups", "--group", "light=2-3", "--group=heavy=4", "--json"} + tinyOptions(tmp.filePath("g")));
+    const Result r = runCli(QStringList{"groups", "--group", "light=2-3", "--group=heavy=4", "--json"} + tinyOptions(tmp.filePath("g")));
     QVERIFY2(r.code == 0, r.err.constData());
     const QJsonObject g = lastJsonLine(r.out);
     QCOMPARE(g.value("kind").toString(), QStringLiteral("groups"));
@@ -180,10 +156,10 @@ void TestCliSearch::paretoOnLargeL()
 {
     QTemporaryDir tmp;
     writeFakeProxySweep(tmp.path(), 30);
-    Result r = cli({"pareto", "--sweep", tmp.path(), "--method", "enumerate"});
+    Result r = runCli({"pareto", "--sweep", tmp.path(), "--method", "enumerate"});
     QCOMPARE(r.code, 1);
     QVERIFY2(oneClearSentence(r.err, "limited to 24 layers"), r.err.constData());
-    r = cli({"pareto", "--sweep", tmp.path(), "--json"});
+    r = runCli({"pareto", "--sweep", tmp.path(), "--json"});
     QVERIFY2(r.code == 0, r.err.constData());
     const QJsonObject p = lastJsonLine(r.out);
     QCOMPARE(p.value("method").toString(), QStringLiteral("merge"));
@@ -195,17 +171,17 @@ void TestCliSearch::paretoOnLargeL()
 void TestCliSearch::paretoRefusesWhatIsNotASweep()
 {
     QTemporaryDir tmp;
-    Result r = cli({"pareto", "--sweep", tmp.path()});
+    Result r = runCli({"pareto", "--sweep", tmp.path()});
     QCOMPARE(r.code, 1);
     QVERIFY2(oneClearSentence(r.err, "is not a sweep folder"), r.err.constData());
     writeFakeProxySweep(tmp.path(), 3);
     QVERIFY(QFile::remove(QDir(tmp.path()).filePath("baseline/summary.json")));
-    r = cli({"pareto", "--sweep", tmp.path()});
+    r = runCli({"pareto", "--sweep", tmp.path()});
     QCOMPARE(r.code, 1);
     QVERIFY2(oneClearSentence(r.err, "no finished baseline"), r.err.constData());
     writeFakeProxySweep(tmp.path(), 3);
     ranklab::io::writeFileAtomic(QDir(tmp.path()).filePath("proxy/layer-2.json"), "not json");
-    r = cli({"pareto", "--sweep", tmp.path(), "--json"});
+    r = runCli({"pareto", "--sweep", tmp.path(), "--json"});
     QCOMPARE(r.code, 0);
     QVERIFY2(r.err.contains("warning: layer 2 (conv2) is left out"), r.err.constData());
     QCOMPARE(lastJsonLine(r.out).value("entries").toInt(), 2);
