@@ -109,23 +109,21 @@ void TestUiWorkspace::reopeningRestoresRuns()
         onFront += p.onTimeFront;
     QVERIFY(onFront >= 1);
     again.tabs()->setCurrentWidget(pareto);
+    // Training times are measured (noisy: on a busy machine several combinations can land on one pixel),
+    // model sizes are exact parameter counts, so the clicks go to the size axis where the four
+    // combinations of two differently sized layers are apart by construction.
+    pareto->setXAxis(ParetoPlot::XAxis::Size);
     pareto->fitView();
     pareto->plot()->replot();
-    int clicked = 0;
-    // Click every point that is not hidden under another one and check the table follows.
+    for (int i = 0; i < points.size(); ++i)
+        for (int j = i + 1; j < points.size(); ++j)
+            QVERIFY2(QLineF(pareto->pixelOf(i), pareto->pixelOf(j)).length() >= 4,
+                     qPrintable(QStringLiteral("points %1 and %2 share a pixel").arg(i).arg(j)));
     for (int i = 0; i < points.size(); ++i) {
-        const QPointF pixel = pareto->pixelOf(i);
-        bool crowded = false;
-        for (int j = 0; j < points.size(); ++j)
-            crowded = crowded || (j != i && QLineF(pixel, pareto->pixelOf(j)).length() < 4);
-        if (crowded)
-            continue; // another point sits on (nearly) the same pixel
-        QTest::mouseClick(pareto->plot(), Qt::LeftButton, {}, pixel.toPoint());
+        QTest::mouseClick(pareto->plot(), Qt::LeftButton, {}, pareto->pixelOf(i).toPoint());
         QCOMPARE(pareto->selectedPoint(), i);
         QCOMPARE(again.layerModel()->checkedLayers(), points[i].layers);
-        ++clicked;
     }
-    QVERIFY(clicked >= 2);
 }
 
 QTEST_MAIN(TestUiWorkspace)
