@@ -83,6 +83,13 @@ bad_rc=$?
 check "installed ranklab-cli rejects an unknown model with a non-zero exit and a message" \
   bash -c '[ "$1" -ne 0 ] && [ -s "$2" ]' _ "$bad_rc" "$scratch/bad.err"
 
+# --- the walk-through parameter files ---
+examples=$usr/share/ranklab/examples
+check "installs the README walk-throughs' parameter files in /usr/share/ranklab/examples" test -f "$examples/a1-sweep.json"
+params_out=$("$usr/bin/ranklab-cli" train --params "$examples/a1-sweep.json" 2>&1)
+check "installed ranklab-cli reads an installed parameter file (and names its command: got '$params_out')" \
+  grep -q "parameter file for 'sweep'" <<<"$params_out"
+
 # --- desktop integration ---
 desktop=$usr/share/applications/$app_id.desktop
 metainfo=$usr/share/metainfo/$app_id.metainfo.xml

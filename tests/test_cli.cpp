@@ -24,6 +24,7 @@ private Q_SLOTS:
     void runtimeErrorsExitOne();
     void trainEvalExport();
     void costAndBasisTrainContract();
+    void parameterFiles();
 };
 
 void TestCli::versionAndHelp()
@@ -184,6 +185,79 @@ void TestCli::costAndBasisTrainContract()
     QCOMPARE(fc.code, 1);
     QVERIFY2(oneClearSentence(fc.err, "not a Conv2d"), fc.err.constData());
     QVERIFY(!QFile::exists(out + "/params.json"));
+}
+
+namespace {
+QString writeParams(const QTemporaryDir& dir, const QString& name, const QByteArray& json)
+{
+    const QString path = dir.filePath(name);
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return {};
+    f.write(json);
+    return path;
+}
+QJsonObject runParams(const QString& runDir)
+{
+    QFile f(runDir + "/params.json");
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(f.readAll()).object().value("params").toObject();
+}
+} // namespace
+
+// `--params FILE` (README walk-throughs, resources/examples/): the file's options are used as if typed, the
+// command line wins, and a file for another command, with an unknown option or a non-flag value for a
+// flag is refused before anything runs.
+void TestCli::parameterFiles()
+{
+    QTemporaryDir dir;
+    const QString run = dir.filePath("run");
+    const QString file = writeParams(dir, "train.json", QStringLiteral(R"({"ranklab_params": 1, "command": "train",
+        "options": {"model": "lenet5", "subset": 300, "test-subset": 200, "epochs": 1, "lr": 0.02, "threads": 1,
+                    "deterministic": true, "quiet": false, "out": "%1"}})").arg(run).toUtf8());
+    const Result t = runCli({"train", "--params", file, "--epochs", "2", "--json"});
+    QVERIFY2(t.code == 0, t.err.constData());
+    QCOMPARE(lastJsonLine(t.out).value("epochs_done").toInt(), 2); // the command line wins over the file
+    const QJsonObject p = runParams(run);
+    QCOMPARE(p.value("epochs").toInt(), 2);
+    QCOMPARE(p.value("lr").toDouble(), 0.02);             // from the file
+    QCOMPARE(p.value("deterministic").toBool(), true);    // a flag written as true
+    QCOMPARE(p.value("data").toObject().value("subset").toInt(), 300);
+    QCOMPARE(p.value("model").toObject().value("name").toString(), QStringLiteral("lenet5"));
+
+    // Refusals: exit 2 (usage) or 1 (unreadable file), one sentence, no run folder.
+    const QString never = dir.filePath("never");
+    const QString out = QStringLiteral("\"out\": \"%1\"").arg(never);
+    struct Bad {
+        QString json;
+        int code;
+        const char* message;
+    };
+    const QList<Bad> bad{
+        {QStringLiteral(R"({"ranklab_params": 1, "command": "sweep", "options": {"model": "lenet5", %1}})").arg(out), 2,
+         "is a parameter file for 'sweep', not 'train'"},
+        {QStringLiteral(R"({"ranklab_params": 1, "command": "train", "options": {"model": "lenet5", "colour": "red", %1}})").arg(out), 2,
+         "'train' has no option --colour"},
+        {QStringLiteral(R"({"ranklab_params": 1, "command": "train", "options": {"model": "lenet5", "quiet": "yes", %1}})").arg(out), 2,
+         "--quiet is a flag"},
+        {QStringLiteral(R"({"command": "train", "options": {"model": "lenet5", %1}})").arg(out), 1, "is not a RankLab parameter file"},
+        {QStringLiteral(R"({"ranklab_params": 1, "command": "train", "options": {"model": {"name": "lenet5"}, %1}})").arg(out), 1,
+         "option \"model\" must be a string"},
+        {QStringLiteral(R"({"ranklab_params": 1, "command": )"), 1, "is not a valid JSON object"},
+    };
+    for (int i = 0; i < bad.size(); ++i) {
+        const QString path = writeParams(dir, QStringLiteral("bad%1.json").arg(i), bad[i].json.toUtf8());
+        const Result r = runCli({"train", "--params", path});
+        QVERIFY2(r.code == bad[i].code, qPrintable(QStringLiteral("case %1: exit %2: %3").arg(i).arg(r.code).arg(QString::fromUtf8(r.err))));
+        QVERIFY2(r.err.contains(bad[i].message), r.err.constData());
+        if (bad[i].code == 1)
+            QVERIFY2(oneClearSentence(r.err, bad[i].message), r.err.constData());
+        QVERIFY(!QFileInfo::exists(never));
+    }
+    const Result missing = runCli({"train", "--params", dir.filePath("nope.json")});
+    QCOMPARE(missing.code, 1);
+    QVERIFY2(oneClearSentence(missing.err, "nope.json does not exist"), missing.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -94,6 +94,15 @@ private Q_SLOTS:
         QVERIFY(report.value("finetuned_top1").isDouble());
         QVERIFY(report.value("speedup_b1").toDouble() > 0);
         QVERIFY(QFile::exists(out + "/report.json") && QFile::exists(out + "/student.json"));
+        // The recorded parameters name the model and data the fine-tuning really used.
+        QFile paramsFile(out + "/params.json");
+        QVERIFY(paramsFile.open(QIODevice::ReadOnly));
+        const QJsonObject finetune =
+            QJsonDocument::fromJson(paramsFile.readAll()).object().value("finetune").toObject();
+        QCOMPARE(finetune.value("model").toObject().value("name").toString(), QStringLiteral("lenet300"));
+        QCOMPARE(finetune.value("epochs").toInt(), 1);
+        QCOMPARE(finetune.value("data").toObject().value("subset").toInt(),
+                 kData.at(kData.indexOf(QStringLiteral("--subset")) + 1).toInt());
         // eval loads the student from the out folder and reproduces the fine-tuned accuracy.
         // Same data options: the normalisation comes from the training subset.
         const Result e = runCli(QStringList{"eval", "--model", "lenet300", "--weights", out + "/student.rlk", "--json"} + kData);

@@ -11,6 +11,10 @@
 
 #include "core/models/registry.h"
 #include "ui/basis_train_dialog.h"
+#include "ui/ron_dialog.h"
+#include "ui/spectrum_dialog.h"
+#include "ui/sweep_dialog.h"
+#include "ui/train_dialog.h"
 #include "ui/layer_table_model.h"
 #include "ui/main_window.h"
 #include "ui/model_panel.h"
@@ -30,6 +34,7 @@ private slots:
     void paretoClickChecksItsLayers();
     void weightsThatDoNotFitAreRefused();
     void trainingPlotDrawsSkipBoundary();
+    void parameterFilesFillTheirDialogs();
 };
 
 namespace {
@@ -213,6 +218,95 @@ void TestUiMainWindow::trainingPlotDrawsSkipBoundary()
     QCOMPARE(plot.drawnSkipLine(base.dir), 0);
     plot.setShownRuns({});
     QCOMPARE(plot.drawnPoints(run.dir), 0);
+}
+
+namespace {
+/// Opens `file` (resources/examples/) in `window` and returns the dialog's parameters as `Dialog::params()`
+/// gives them, rejecting the dialog; `ok` false when no dialog of that type opened.
+template <typename Dialog, typename Params>
+Params dialogParams(MainWindow& window, const QString& file, bool* ok)
+{
+    Params params{};
+    *ok = false;
+    auto connection = QObject::connect(&window, &MainWindow::parameterDialogOpened, &window, [&](JobDialog* dialog) {
+        if (auto* d = qobject_cast<Dialog*>(dialog)) {
+            params = d->params();
+            *ok = true;
+        }
+        QTimer::singleShot(0, dialog, &QDialog::reject);
+    });
+    QSignalSpy opened(&window, &MainWindow::parameterDialogOpened);
+    window.openParameterFile(QStringLiteral(RANKLAB_SOURCE_DIR "/resources/examples/") + file);
+    if (opened.isEmpty())
+        opened.wait(60000); // the model panel builds another model first
+    QObject::disconnect(connection);
+    return params;
+}
+} // namespace
+
+// The README walk-throughs' parameter files open in the GUI as in the CLI: the model panel takes their model
+// and data, the job dialog of their command shows their options, and a file the GUI cannot run is refused.
+void TestUiMainWindow::parameterFilesFillTheirDialogs()
+{
+    QTemporaryDir dir;
+    MainWindow window(dir.path());
+    QVERIFY(waitForModel(window));
+    bool ok = false;
+
+    const search::SweepParams sweep = dialogParams<SweepDialog, search::SweepParams>(window, QStringLiteral("a1-sweep.json"), &ok);
+    QVERIFY(ok);
+    QCOMPARE(sweep.layers, QStringLiteral("all"));
+    QCOMPARE(sweep.train.epochs, 2);
+    QCOMPARE(sweep.skipEpochs, 1);
+    QCOMPARE(sweep.train.lr, 0.05);
+    QCOMPARE(sweep.train.seed, quint64(1));
+    QCOMPARE(sweep.basis.size, 0.5);
+    QCOMPARE(sweep.basis.form, basis::BasisForm::Pair);
+    QCOMPARE(sweep.basis.init, basis::BasisInit::Random);
+    QCOMPARE(sweep.train.model.name, QStringLiteral("cifar_resnet18"));
+    QCOMPARE(sweep.train.model.width, 0.25);
+    QCOMPARE(sweep.train.model.inChannels, 1); // the input follows Fashion-MNIST, as in the CLI
+    QCOMPARE(sweep.train.model.inputSize, 28);
+    QCOMPARE(sweep.train.data.subset, 2000);
+    QCOMPARE(sweep.train.data.testSubset, 1000);
+
+    // Step 4 names no layers: the dialog takes the checked ones (a click on the Pareto front checks them).
+    window.layerModel()->setCheckedLayers({2, 3, 7});
+    const basis::BasisTrainParams skip = dialogParams<BasisTrainDialog, basis::BasisTrainParams>(window, QStringLiteral("a4-skip.json"), &ok);
+    QVERIFY(ok);
+    QCOMPARE(skip.layers, window.layerModel()->checkedSelectionText());
+    QCOMPARE(skip.skipEpochs, 2);
+    QCOMPARE(skip.train.epochs, 6);
+    QCOMPARE(skip.train.data.subset, 10000);
+    QCOMPARE(skip.train.data.testSubset, 0);
+
+    const TrainParams teacher = dialogParams<TrainDialog, TrainParams>(window, QStringLiteral("b1-teacher.json"), &ok);
+    QVERIFY(ok);
+    QCOMPARE(teacher.model.name, QStringLiteral("lenet300"));
+    QCOMPARE(teacher.epochs, 5);
+    QCOMPARE(teacher.data.subset, 0);
+
+    const ron::SpectrumParams spectrum = dialogParams<SpectrumDialog, ron::SpectrumParams>(window, QStringLiteral("b2-spectrum.json"), &ok);
+    QVERIFY(ok);
+    QCOMPARE(spectrum.layers, QStringLiteral("1-2"));
+    QCOMPARE(spectrum.samples, 4096);
+    QCOMPARE(spectrum.method, ron::SketchMethod::Gram);
+
+    const ron::RonParams ron = dialogParams<RonDialog, ron::RonParams>(window, QStringLiteral("b3-ron.json"), &ok);
+    QVERIFY(ok);
+    QCOMPARE(ron.layers, QStringLiteral("1-2"));
+    QCOMPARE(ron::rankRuleText(ron.rank), QStringLiteral("factor:10"));
+    QCOMPARE(ron.rowsRatio, 1.5);
+    QCOMPARE(ron.samples, 8192);
+    QCOMPARE(ron.finetune.epochs, 3);
+    QCOMPARE(ron.model.name, QStringLiteral("lenet300"));
+
+    // The Pareto step is CLI-only (the GUI draws the front itself): refused with a message, no dialog.
+    QSignalSpy opened(&window, &MainWindow::parameterDialogOpened);
+    window.openParameterFile(QStringLiteral(RANKLAB_SOURCE_DIR "/resources/examples/a2-pareto.json"));
+    QTest::qWait(50);
+    QVERIFY(opened.isEmpty());
+    QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("does not run")));
 }
 
 QTEST_MAIN(TestUiMainWindow)

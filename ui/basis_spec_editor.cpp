@@ -6,6 +6,7 @@
 #include <QLineEdit>
 
 #include "core/error.h"
+#include "ui/param_options.h"
 
 namespace ranklab::ui {
 
@@ -24,6 +25,10 @@ BasisSpecEditor::BasisSpecEditor(QWidget* parent) : QWidget(parent)
     init_ = new QComboBox(this);
     init_->addItems(basis::initNames());
     init_->setCurrentText(basis::initName(basis::BasisInit::Qr));
+    tagOption(size_, QStringLiteral("size"));
+    tagOption(beta_, QStringLiteral("beta"));
+    tagOption(form_, QStringLiteral("form"));
+    tagOption(init_, QStringLiteral("init"));
     auto* form = new QFormLayout(this);
     form->setContentsMargins(0, 0, 0, 0);
     form->addRow(tr("Basis si&ze"), size_);

@@ -6,6 +6,7 @@
 
 #include "ui/basis_spec_editor.h"
 #include "ui/schedule_editor.h"
+#include "ui/param_options.h"
 
 namespace ranklab::ui {
 
@@ -21,6 +22,8 @@ BasisTrainDialog::BasisTrainDialog(const TrainParams& base, const ModelInfo& inf
     skip_->setValue(std::max(1, base.epochs / 2));
     skip_->setToolTip(tr("Epochs trained with basis convolutions before they are composed back (paper A §4.2)"));
     basis_ = new BasisSpecEditor(this);
+    tagOption(layers_, QStringLiteral("layers"));
+    tagOption(skip_, QStringLiteral("skip"));
     form()->addRow(tr("&Layers"), layers_);
     form()->addRow(schedule_);
     form()->addRow(tr("&Skip after epoch"), skip_);

@@ -34,6 +34,7 @@
 #include "ui/layer_panel.h"
 #include "ui/layer_table_model.h"
 #include "ui/model_panel.h"
+#include "ui/param_options.h"
 #include "ui/pareto_plot.h"
 #include "ui/ron_report_view.h"
 #include "ui/sensitivity_plot.h"
@@ -41,6 +42,7 @@
 #include "ui/spectra_plot.h"
 #include "ui/spectrum_dialog.h"
 #include "ui/sweep_dialog.h"
+#include "ui/train_dialog.h"
 #include "ui/training_plot.h"
 #include "ui/workspace_loader.h"
 
@@ -180,6 +182,13 @@ void MainWindow::buildMenus()
     recentMenu_ = file->addMenu(tr("Open &recent"));
     rebuildRecentMenu();
     file->addSeparator();
+    file->addAction(tr("Open &parameter file…"), QKeySequence(tr("Ctrl+Shift+F")), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open parameter file"), QString(),
+                                                          tr("RankLab parameter files (*.json);;All files (*)"));
+        if (!path.isEmpty())
+            openParameterFile(path);
+    });
+    file->addSeparator();
     file->addAction(tr("Open &workspace…"), QKeySequence(tr("Ctrl+Shift+O")), this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Open workspace"), workspaceRoot_);
         if (!dir.isEmpty())
@@ -191,9 +200,10 @@ void MainWindow::buildMenus()
 
     QMenu* jobs = menuBar()->addMenu(tr("&Jobs"));
     jobs->addAction(tr("&Basis training with skip…"), QKeySequence(tr("Ctrl+B")), this, &MainWindow::openBasisTrainDialog);
-    jobs->addAction(tr("&Plain training (baseline)"), QKeySequence(tr("Ctrl+T")), this, [this] {
-        TrainParams p = baseTrainParams();
-        launchTraining(p);
+    jobs->addAction(tr("&Plain training (baseline)…"), QKeySequence(tr("Ctrl+T")), this, [this] {
+        TrainDialog dialog(baseTrainParams(), this);
+        if (dialog.exec() == QDialog::Accepted)
+            launchTraining(dialog.params());
     });
     jobs->addAction(tr("&Sensitivity sweep…"), QKeySequence(tr("Ctrl+Shift+S")), this, &MainWindow::openSweepDialog);
     jobs->addAction(tr("S&pectra…"), QKeySequence(tr("Ctrl+Shift+P")), this, &MainWindow::openSpectrumDialog);
@@ -332,6 +342,7 @@ void MainWindow::reloadModel()
         if (!load.error.isEmpty()) {
             appendLog(load.error);
             statusBar()->showMessage(load.error);
+            pendingParams_.reset();
             return;
         }
         const QVector<int> keep = layerModel_->modelInfo().spec.name == spec.name ? layerModel_->checkedLayers() : QVector<int>{};
@@ -353,6 +364,7 @@ void MainWindow::reloadModel()
                                      .arg(QLocale().toString(load.info.totalParams))
                                      .arg(load.info.totalFlops / 1e6, 0, 'f', 1));
         Q_EMIT modelLoaded();
+        openPendingParameterDialog();
     });
     watcher->setFuture(QtConcurrent::run(loadModel, spec));
 }
@@ -369,12 +381,16 @@ void MainWindow::openWeights(const QString& path)
             modelPanel_->setWeightsFile({}, {});
             showError(result.mid(1));
             Q_EMIT weightsChecked(path, false);
+            pendingParams_.reset(); // a parameter file whose weights do not fit opens no dialog
+            pendingWeights_ = false;
             return;
         }
         modelPanel_->setWeightsFile(path, tr("%1, fits the model").arg(result));
         addRecentFile(path);
         appendLog(tr("weights %1 (%2) will start every job").arg(path, result));
         Q_EMIT weightsChecked(path, true);
+        pendingWeights_ = false;
+        openPendingParameterDialog();
     });
     watcher->setFuture(QtConcurrent::run([spec, path]() -> QString {
         try {
@@ -445,6 +461,122 @@ void MainWindow::openRonDialog()
     RonDialog dialog(baseTrainParams(), layerModel_->modelInfo(), layerModel_->checkedLayers(), this);
     if (dialog.exec() == QDialog::Accepted)
         launchRon(dialog.params());
+}
+
+void MainWindow::openParameterFile(const QString& path)
+{
+    ParamFile file;
+    try {
+        file = readParamFile(path);
+    } catch (const Error& e) {
+        showError(QString::fromUtf8(e.what()));
+        return;
+    }
+    static const QStringList kCommands{QStringLiteral("train"), QStringLiteral("basis-train"), QStringLiteral("sweep"),
+                                       QStringLiteral("spectrum"), QStringLiteral("ron")};
+    if (!kCommands.contains(file.command)) {
+        showError(tr("%1 is for ranklab-cli %2, which the desktop application does not run; use the CLI.").arg(path, file.command));
+        return;
+    }
+    // As the CLI reads the file: data options it does not give take the CLI's defaults (not what the panel
+    // showed before); the model stays the panel's only when the file names none.
+    ModelSpec model = modelPanel_->modelSpec();
+    DataSpec data;
+    QStringList problems;
+    applyModelOptions(file.options, &model, &data, &problems);
+    if (!problems.isEmpty()) {
+        showError(tr("%1: %2").arg(path, problems.first()));
+        return;
+    }
+    appendLog(tr("parameter file %1: %2").arg(path, file.title.isEmpty() ? file.command : file.title));
+    pendingParams_ = file;
+    const QString weights = file.options.value(file.command == QLatin1String("spectrum") || file.command == QLatin1String("ron")
+                                                   ? QStringLiteral("weights")
+                                                   : QStringLiteral("init-weights"));
+    pendingWeights_ = !weights.isEmpty() && QFileInfo::exists(weights);
+    if (!weights.isEmpty() && !pendingWeights_)
+        appendLog(tr("%1 names weights %2, which is not here; the dialog uses the weights in the model panel.").arg(path, weights));
+    const ModelSpec current = modelPanel_->modelSpec();
+    const bool sameModel = current.name == model.name && current.width == model.width && current.inChannels == model.inChannels
+                           && current.inputSize == model.inputSize && current.numClasses == model.numClasses
+                           && current.channels == model.channels;
+    modelPanel_->setDataSpec(data);
+    if (!sameModel)
+        modelPanel_->setModelSpec(model); // rebuilds the layer table; modelLoaded follows
+    if (pendingWeights_)
+        openWeights(QFileInfo(weights).absoluteFilePath()); // weightsChecked follows
+    openPendingParameterDialog();
+}
+
+void MainWindow::openPendingParameterDialog()
+{
+    if (!pendingParams_ || !modelReady_ || pendingWeights_)
+        return; // called again from modelLoaded / weightsChecked
+    const ParamFile file = *pendingParams_;
+    pendingParams_.reset();
+    QStringList unused;
+    std::unique_ptr<JobDialog> dialog = createDialogFor(file, &unused);
+    if (!dialog)
+        return;
+    if (!unused.isEmpty())
+        appendLog(tr("%1: options the dialog does not show (the GUI chooses run folders and threads itself): --%2")
+                      .arg(file.path, unused.join(QStringLiteral(", --"))));
+    Q_EMIT parameterDialogOpened(dialog.get());
+    if (dialog->exec() == QDialog::Accepted)
+        launchFromDialog(dialog.get());
+}
+
+std::unique_ptr<JobDialog> MainWindow::createDialogFor(const ParamFile& file, QStringList* unused)
+{
+    std::unique_ptr<JobDialog> dialog;
+    const TrainParams base = baseTrainParams();
+    // No layers in the file (walk-through A, step 4): the checked ones, e.g. from a click on the front.
+    const QString layers = file.options.value(QStringLiteral("layers"), layerModel_->checkedSelectionText());
+    if (file.command == QLatin1String("train"))
+        dialog = std::make_unique<TrainDialog>(base, this);
+    else if (file.command == QLatin1String("basis-train"))
+        dialog = std::make_unique<BasisTrainDialog>(base, layerModel_->modelInfo(), layers, this);
+    else if (file.command == QLatin1String("sweep"))
+        dialog = std::make_unique<SweepDialog>(base, layerModel_->modelInfo(), layers, this);
+    else if (file.command == QLatin1String("spectrum"))
+        dialog = std::make_unique<SpectrumDialog>(base, layerModel_->modelInfo(), layers, this);
+    else if (file.command == QLatin1String("ron"))
+        dialog = std::make_unique<RonDialog>(base, layerModel_->modelInfo(), QVector<int>{}, this);
+    if (!dialog) {
+        showError(tr("%1 is for ranklab-cli %2, which the desktop application does not run; use the CLI.").arg(file.path, file.command));
+        return nullptr;
+    }
+    QStringList problems;
+    QStringList used = applyWidgetOptions(dialog.get(), file.options, &problems);
+    if (!problems.isEmpty()) {
+        showError(tr("%1: %2").arg(file.path, problems.first()));
+        return nullptr;
+    }
+    ModelSpec m;
+    DataSpec d;
+    used += applyModelOptions(file.options, &m, &d, nullptr);
+    used << QStringLiteral("weights") << QStringLiteral("init-weights");
+    if (unused) {
+        unused->clear();
+        for (auto it = file.options.begin(); it != file.options.end(); ++it)
+            if (!used.contains(it.key()))
+                *unused << it.key();
+    }
+    return dialog;
+}
+
+void MainWindow::launchFromDialog(JobDialog* dialog)
+{
+    if (auto* d = qobject_cast<TrainDialog*>(dialog))
+        launchTraining(d->params());
+    else if (auto* d = qobject_cast<BasisTrainDialog*>(dialog))
+        launchBasisTraining(d->params());
+    else if (auto* d = qobject_cast<SweepDialog*>(dialog))
+        launchSweep(d->params());
+    else if (auto* d = qobject_cast<SpectrumDialog*>(dialog))
+        launchSpectrum(d->params());
+    else if (auto* d = qobject_cast<RonDialog*>(dialog))
+        launchRon(d->params());
 }
 
 Job* MainWindow::launchSpectrum(const ron::SpectrumParams& params)

@@ -2,11 +2,13 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include <QMainWindow>
 
 #include "core/basis/skip_training.h"
 #include "core/jobs/job_runner.h"
+#include "core/jobs/param_file.h"
 #include "core/jobs/workspace.h"
 #include "core/models/registry.h"
 #include "core/ron/ron_job.h"
@@ -20,6 +22,7 @@ class QTabWidget;
 namespace ranklab::ui {
 
 class BasisTrainDialog;
+class JobDialog;
 class JobsPanel;
 class LayerPanel;
 class LayerTableModel;
@@ -62,6 +65,16 @@ public:
     Job* launchSpectrum(const ron::SpectrumParams& params);
     Job* launchRon(const ron::RonParams& params);
 
+    /// Reads a parameter file (core/jobs/param_file.h, e.g. resources/examples/*.json): its model and data
+    /// options go to the model panel and its starting weights are checked; once both are ready, the job
+    /// dialog of its command opens filled from it (parameterDialogOpened), and Start queues the job.
+    /// The options a dialog does not show are named in the log. Errors go to a dialog.
+    void openParameterFile(const QString& path);
+    /// The job dialog of `file`'s command (train, basis-train, sweep, spectrum, ron) for the current
+    /// model, filled from its options; `unused` gets the options it does not show (--out, --threads, …).
+    /// nullptr (and the error shown) for another command or an option value the form cannot take.
+    std::unique_ptr<JobDialog> createDialogFor(const ParamFile& file, QStringList* unused);
+
     JobRunner& runner() { return runner_; }
     LayerTableModel* layerModel() const { return layerModel_; }
     LayerPanel* layerPanel() const { return layerPanel_; }
@@ -81,6 +94,8 @@ Q_SIGNALS:
     void modelLoaded();
     /// A weights file was checked and accepted (or refused: `ok` false).
     void weightsChecked(const QString& path, bool ok);
+    /// A parameter file's dialog is about to be shown (modal); tests read or close it here.
+    void parameterDialogOpened(ranklab::ui::JobDialog* dialog);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -94,6 +109,10 @@ private:
     void openSweepDialog();
     void openSpectrumDialog();
     void openRonDialog();
+    /// Opens the pending parameter file's dialog once the model is built and its weights are checked.
+    void openPendingParameterDialog();
+    /// Starts the job of an accepted dialog made by createDialogFor().
+    void launchFromDialog(JobDialog* dialog);
     /// Creates a run folder of `kind` and queues make(folder); shows the error and returns nullptr when
     /// the folder cannot be created.
     Job* launchInNewRun(const QString& kind, const QString& name, const std::function<Job*(const QString&)>& make);
@@ -132,6 +151,8 @@ private:
     QString figuresModel_;
     QHash<int, double> sensitivity_;
     QHash<int, int> vbmfRanks_;
+    std::optional<ParamFile> pendingParams_;
+    bool pendingWeights_ = false;
     int modelGeneration_ = 0;
     bool modelReady_ = false;
 };

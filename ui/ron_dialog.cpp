@@ -6,6 +6,7 @@
 #include <QSpinBox>
 
 #include "core/error.h"
+#include "ui/param_options.h"
 
 namespace ranklab::ui {
 
@@ -34,6 +35,11 @@ RonDialog::RonDialog(const TrainParams& base, const ModelInfo& info, const QVect
     finetune_->setRange(0, 1000);
     finetune_->setValue(1);
     finetune_->setSpecialValueText(tr("no fine-tuning"));
+    tagOption(layers_, QStringLiteral("layers"));
+    tagOption(rank_, QStringLiteral("rank"));
+    tagOption(rows_, QStringLiteral("rows-ratio"));
+    tagOption(samples_, QStringLiteral("samples"));
+    tagOption(finetune_, QStringLiteral("finetune-epochs"));
     form()->addRow(tr("&Layers K1-K2"), layers_);
     form()->addRow(tr("&Rank rule"), rank_);
     form()->addRow(tr("Rows ratio"), rows_);

@@ -3,6 +3,7 @@
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QSpinBox>
+#include "ui/param_options.h"
 
 namespace ranklab::ui {
 
@@ -22,6 +23,10 @@ ScheduleEditor::ScheduleEditor(const TrainParams& base, QWidget* parent) : QWidg
     seed_ = new QSpinBox(this);
     seed_->setRange(0, 1 << 30);
     seed_->setValue(int(base.seed));
+    tagOption(epochs_, QStringLiteral("epochs"));
+    tagOption(lr_, QStringLiteral("lr"));
+    tagOption(batch_, QStringLiteral("batch-size"));
+    tagOption(seed_, QStringLiteral("seed"));
     auto* form = new QFormLayout(this);
     form->setContentsMargins(0, 0, 0, 0);
     form->addRow(tr("&Epochs"), epochs_);

@@ -7,6 +7,7 @@
 #include <QThread>
 
 #include "core/error.h"
+#include "ui/param_options.h"
 
 namespace ranklab::ui {
 
@@ -26,6 +27,10 @@ SpectrumDialog::SpectrumDialog(const TrainParams& base, const ModelInfo& info, c
     sketch_->setRange(2, 65536);
     sketch_->setValue(256);
     sketch_->setToolTip(tr("Sketch size: ℓ for Frequent Directions, k for the randomized range finder"));
+    tagOption(layers_, QStringLiteral("layers"));
+    tagOption(samples_, QStringLiteral("samples"));
+    tagOption(method_, QStringLiteral("method"));
+    tagOption(sketch_, QStringLiteral("sketch-size"));
     form()->addRow(tr("&Layers"), layers_);
     form()->addRow(tr("Samples"), samples_);
     form()->addRow(tr("Sketch"), method_);

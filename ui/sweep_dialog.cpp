@@ -8,6 +8,7 @@
 
 #include "ui/basis_spec_editor.h"
 #include "ui/schedule_editor.h"
+#include "ui/param_options.h"
 
 namespace ranklab::ui {
 
@@ -35,6 +36,9 @@ SweepDialog::SweepDialog(const TrainParams& base, const ModelInfo& info, const Q
     workers_ = new QSpinBox(this);
     workers_->setRange(1, std::max(1, QThread::idealThreadCount()));
     workers_->setToolTip(tr("Runs trained at the same time (they share the cores)"));
+    tagOption(layers_, QStringLiteral("layers"));
+    tagOption(skip_, QStringLiteral("skip"));
+    tagOption(workers_, QStringLiteral("workers"));
     form()->addRow(tr("&Layers"), layers_);
     form()->addRow(QString(), groups_);
     form()->addRow(schedule_);

@@ -3,11 +3,15 @@
 #include <cmath>
 #include <limits>
 
+#include "core/jobs/param_file.h"
+
 namespace ranklab::cli {
 
 ArgParser::ArgParser(QString command, QString summary) : command_(std::move(command)), summary_(std::move(summary))
 {
     add({QStringLiteral("help"), {}, QStringLiteral("show this help and exit"), {}});
+    add({QStringLiteral("params"), QStringLiteral("FILE"),
+         QStringLiteral("read options from a parameter file (resources/examples/); options given here win"), {}});
 }
 
 ArgParser& ArgParser::add(const OptionSpec& option)
@@ -59,6 +63,25 @@ void ArgParser::parse(const QStringList& args)
         if (i + 1 >= args.size())
             throw UsageError(QStringLiteral("--%1 needs a value (%2).").arg(name, option->valueName));
         values_.insert(name, args[++i]);
+    }
+    if (values_.contains(QStringLiteral("params")) && !help_)
+        mergeParamFile(values_.value(QStringLiteral("params")));
+}
+
+void ArgParser::mergeParamFile(const QString& path)
+{
+    const ParamFile file = readParamFile(path); // ranklab::Error (exit 1) for a missing or malformed file
+    if (file.command != command_)
+        throw UsageError(QStringLiteral("%1 is a parameter file for '%2', not '%3'.").arg(path, file.command, command_));
+    for (auto it = file.options.begin(); it != file.options.end(); ++it) {
+        const OptionSpec* option = find(it.key());
+        if (!option || it.key() == QLatin1String("help") || it.key() == QLatin1String("params"))
+            throw UsageError(QStringLiteral("%1: '%2' has no option --%3.").arg(path, command_, it.key()));
+        if (values_.contains(it.key()))
+            continue; // the command line wins
+        if (option->valueName.isEmpty() && it.value() != QLatin1String("1"))
+            throw UsageError(QStringLiteral("%1: --%2 is a flag; write true or leave it out.").arg(path, it.key()));
+        values_.insert(it.key(), it.value());
     }
 }
 

@@ -29,7 +29,10 @@ public:
     ArgParser(QString command, QString summary);
     ArgParser& add(const OptionSpec& option);
     /// Parses `args` (after the command word). `--help` anywhere sets helpRequested(). Throws UsageError
-    /// for unknown options, missing values or repeated options.
+    /// for unknown options, missing values or repeated options. `--params FILE` (every command has it)
+    /// adds the file's options (core/jobs/param_file.h) that the command line does not give; a file for
+    /// another command or with an option this command lacks is a UsageError, an unreadable one a
+    /// ranklab::Error.
     void parse(const QStringList& args);
     bool helpRequested() const { return help_; }
     QString helpText() const;
@@ -46,6 +49,8 @@ public:
 
 private:
     const OptionSpec* find(const QString& name) const;
+    /// Adds the options of the parameter file `path` that the command line did not give.
+    void mergeParamFile(const QString& path);
     QString command_, summary_;
     QVector<OptionSpec> options_;
     QMap<QString, QString> values_;

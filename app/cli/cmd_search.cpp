@@ -249,12 +249,15 @@ int runParetoCommand(const QStringList& args)
         .add({QStringLiteral("threads"), QStringLiteral("T"), QStringLiteral("validation: intra-op threads (0: all cores)"), QStringLiteral("0")})
         .add({QStringLiteral("out"), QStringLiteral("DIR"), QStringLiteral("validation folder (point-N runs, validation.csv/json); resumable"), {}})
         .add({QStringLiteral("quiet"), {}, QStringLiteral("no progress on stderr"), {}})
+        .add({QStringLiteral("layers-only"), {}, QStringLiteral("print only the layers of the --max-drop (else --max-cost) choice, e.g. 3,7,12, for scripts"), {}})
         .add({QStringLiteral("json"), {}, QStringLiteral("print JSON on stdout"), {}});
     parser.parse(args);
     if (parser.helpRequested()) {
         std::fputs(qPrintable(parser.helpText()), stdout);
         return 0;
     }
+    if (parser.isSet(QStringLiteral("layers-only")) && !parser.isSet(QStringLiteral("max-drop")) && !parser.isSet(QStringLiteral("max-cost")))
+        throw UsageError(QStringLiteral("--layers-only prints the choice of --max-drop or --max-cost; give one of them."));
     const auto objective = asUsage([&] { return search::parseObjective(parser.value(QStringLiteral("objective"))); });
     const auto rule = asUsage([&] { return search::parseRule(parser.value(QStringLiteral("rule"))); });
     const auto method = asUsage([&] { return search::parseMethod(parser.value(QStringLiteral("method"))); });
@@ -279,9 +282,11 @@ int runParetoCommand(const QStringList& args)
             .arg(p.params, 0, 'f', 0);
     };
     QStringList text;
+    int choice = -1;
     if (parser.isSet(QStringLiteral("max-drop"))) {
         const double maxDrop = parser.doubleValue(QStringLiteral("max-drop"), -1, 1);
         const int i = search::bestUnderMaxDrop(front, maxDrop);
+        choice = i;
         json.insert(QStringLiteral("best_under_max_drop"), pointOrNull(i));
         text << (i < 0 ? QStringLiteral("no combination keeps the estimated drop under %1").arg(maxDrop)
                        : QStringLiteral("most saved with estimated drop <= %1: %2").arg(maxDrop).arg(describe(front.points[i])));
@@ -289,6 +294,8 @@ int runParetoCommand(const QStringList& args)
     if (parser.isSet(QStringLiteral("max-cost"))) {
         const double maxCost = parser.doubleValue(QStringLiteral("max-cost"), -1e18, 1e18);
         const int i = search::bestUnderMaxObjective(front, maxCost);
+        if (!parser.isSet(QStringLiteral("max-drop")))
+            choice = i;
         json.insert(QStringLiteral("best_under_max_cost"), pointOrNull(i));
         text << (i < 0 ? QStringLiteral("no combination has an estimated %1 <= %2 %3").arg(search::objectiveName(objective)).arg(maxCost).arg(unit)
                        : QStringLiteral("least drop with %1 <= %2 %3: %4").arg(search::objectiveName(objective)).arg(maxCost).arg(unit).arg(describe(front.points[i])));
@@ -340,6 +347,16 @@ int runParetoCommand(const QStringList& args)
                         .arg(r.sum.seconds, 0, 'f', 2);
         }
         json.insert(QStringLiteral("validation"), list);
+    }
+    if (parser.isSet(QStringLiteral("layers-only"))) {
+        if (choice < 0 || front.points[choice].layers.isEmpty())
+            throw Error(QStringLiteral("no combination of layers meets the %1 limit, so there are no layers to print.")
+                            .arg(parser.isSet(QStringLiteral("max-drop")) ? QStringLiteral("--max-drop") : QStringLiteral("--max-cost")));
+        QStringList layers;
+        for (int l : front.points[choice].layers)
+            layers.push_back(QString::number(l));
+        std::printf("%s\n", qPrintable(layers.join(QLatin1Char(','))));
+        return 0;
     }
     if (parser.isSet(QStringLiteral("json"))) {
         printJsonLine(json);

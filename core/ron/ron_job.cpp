@@ -264,6 +264,12 @@ QJsonObject toJson(const SpectrumReport& r)
 
 QJsonObject toJson(const RonParams& p)
 {
+    // Fine-tuning trains the student on the build's data (runRon fills model and data in); the record says
+    // so instead of showing the defaults of an unfilled TrainParams.
+    TrainParams finetune = p.finetune;
+    finetune.model = p.model;
+    finetune.data = p.data;
+    finetune.initWeights.clear();
     return QJsonObject{{QStringLiteral("model"), specJson(p.model)},
                        {QStringLiteral("data"), dataJson(p.data)},
                        {QStringLiteral("weights"), p.weights},
@@ -276,7 +282,7 @@ QJsonObject toJson(const RonParams& p)
                        {QStringLiteral("method"), sketchMethodName(p.method)},
                        {QStringLiteral("sketch_size"), p.sketchSize},
                        {QStringLiteral("held_out"), p.heldOut},
-                       {QStringLiteral("finetune"), toJson(p.finetune)},
+                       {QStringLiteral("finetune"), toJson(finetune)},
                        {QStringLiteral("finetune_batch_norm"), p.finetuneBatchNorm},
                        {QStringLiteral("finetune_dropout"), p.finetuneDropout}};
 }

@@ -1,6 +1,8 @@
 // Cases ron-lenet and ron-vgg: paper B's RON on teachers trained here on Fashion-MNIST, teacher and student
 // measured side by side in one run (accuracy, FLOPs, median CPU latency at batch 1 and 64).
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include <QDir>
 #include <QFileInfo>
@@ -60,7 +62,10 @@ void print(const ron::RonReport& r, double flopGoal, double dropGoal, bool speed
 }
 
 /// One benchmark: the teacher's training (zoo model `name`, lr 0.05, 2 threads), the RON build on top of it
-/// (EVBMF ranks, P = 1.5 R, fine-tuning at lr 0.01) and the goals it is judged by.
+/// and the goals it is judged by. The student is built and fine-tuned once per seed (`repeats` seeds); the
+/// goals are judged on the median drop. Beside the teacher as trained, the teacher trained for the same
+/// extra epochs at the fine-tuning schedule is reported: fine-tuning is extra training, and a student that
+/// only beats an under-trained teacher has not shown much.
 struct RonCase {
     RonCase(const char* model, int teacherEpochs) : name(QString::fromLatin1(model))
     {
@@ -72,43 +77,108 @@ struct RonCase {
     QString name;
     TrainParams teacher;
     QString layers;
+    QString rank;
     int samples = 0, latencyRepeats = 0, finetuneEpochs = 0;
+    double finetuneLr = 0.01;
     double flopGoal = 0, dropGoal = 0;
     bool speedGoal = false;
+    bool evbmfReference = false; ///< also build once with EVBMF ranks (no fine-tuning) and print its ranks
 };
 
-/// Trains (or reuses) the teacher, then builds, measures and fine-tunes the student from scratch.
-int runCase(const RonCase& c)
+double median(std::vector<double> v)
 {
-    const QString weights = teacher(c.teacher, c.name);
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n == 0 ? 0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+ron::RonParams ronParams(const RonCase& c, const QString& weights)
+{
     ron::RonParams p;
     p.model = c.teacher.model;
     p.data = c.teacher.data;
     p.weights = weights;
     p.layers = c.layers;
+    p.rank = ron::parseRankRule(c.rank);
     p.samples = c.samples;
     p.latencyRepeats = c.latencyRepeats;
     p.threads = 2;
     p.finetune.epochs = c.finetuneEpochs;
-    p.finetune.lr = 0.01;
+    p.finetune.lr = c.finetuneLr;
     p.finetune.weightDecay = 1e-4;
     p.finetune.threads = 2;
-    const QString out = benchDir(c.name + QStringLiteral("-ron"));
-    QDir(out).removeRecursively();
-    print(ron::runRon(p, out, quietLog()), c.flopGoal, c.dropGoal, c.speedGoal);
+    return p;
+}
+
+int runCase(const RonCase& c, int repeats)
+{
+    const QString weights = teacher(c.teacher, c.name);
+    if (c.evbmfReference) {
+        ron::RonParams p = ronParams(c, weights);
+        p.rank = ron::parseRankRule(QStringLiteral("vbmf"));
+        p.finetune.epochs = 0;
+        p.latencyRepeats = 0;
+        const QString out = benchDir(c.name + QStringLiteral("-ron-vbmf"));
+        QDir(out).removeRecursively();
+        const ron::RonReport r = ron::runRon(p, out, quietLog());
+        std::printf("EVBMF ranks over N = %d samples (reference, no fine-tuning):", c.samples);
+        for (const ron::RonLayerReport& l : r.layers)
+            std::printf("  %s R %lld of D %lld", qPrintable(l.name), (long long)l.rank, (long long)l.dim);
+        std::printf("  -> %.2fx FLOPs of the modified part\n", r.rangeFlopReduction);
+    }
+    // The teacher trained on for the fine-tuning's epochs at its learning rate: the fair reference.
+    TrainParams more = c.teacher;
+    more.epochs = c.finetuneEpochs;
+    more.lr = c.finetuneLr;
+    more.weightDecay = 1e-4;
+    more.initWeights = weights;
+    const QString moreDir = benchDir(c.name + QStringLiteral("-teacher-more"));
+    const TrainSummary m = runTraining(more, moreDir, QFileInfo::exists(moreDir + QStringLiteral("/params.json")), quietLog());
+    std::vector<double> drops, dropsVsMore, speedups1, speedups64, ratio;
+    ron::RonReport last;
+    for (int seed = 0; seed < repeats; ++seed) {
+        ron::RonParams p = ronParams(c, weights);
+        p.finetune.seed = static_cast<quint64>(seed);
+        const QString out = benchDir(c.name + QStringLiteral("-ron-seed%1").arg(seed));
+        QDir(out).removeRecursively();
+        last = ron::runRon(p, out, quietLog());
+        std::printf("--- seed %d (rank %s, %d fine-tuning epochs at lr %g)\n", seed, qPrintable(c.rank), c.finetuneEpochs, c.finetuneLr);
+        print(last, c.flopGoal, c.dropGoal, c.speedGoal);
+        drops.push_back(100 * (last.teacherTop1 - last.finetunedTop1));
+        dropsVsMore.push_back(100 * (m.finalTestTop1 - last.finetunedTop1));
+        speedups1.push_back(last.speedup1);
+        speedups64.push_back(last.speedup64);
+        ratio.push_back(last.speedup1 / last.totalFlopReduction);
+    }
+    std::printf("=== %s, %d seed(s): FLOPs modified part %.2fx (goal >= %.1fx), whole net %.2fx\n", qPrintable(c.name), repeats,
+                last.rangeFlopReduction, c.flopGoal, last.totalFlopReduction);
+    std::printf("    median drop after fine-tuning %.2f points (goal <= %.1f) vs the teacher as trained (%.2f%%)\n",
+                median(drops), c.dropGoal, 100 * last.teacherTop1);
+    std::printf("    median drop %.2f points vs the teacher trained %d more epochs at lr %g (%.2f%%)\n", median(dropsVsMore),
+                c.finetuneEpochs, c.finetuneLr, 100 * m.finalTestTop1);
+    std::printf("    median CPU speed-up %.2fx at batch 1, %.2fx at batch 64", median(speedups1), median(speedups64));
+    if (c.speedGoal)
+        std::printf("; batch-1 speed-up / whole-net FLOP reduction %.2f (goal >= 0.9)", median(ratio));
+    std::printf("\n");
     return 0;
 }
 
 int runLenet(int repeats)
 {
     RonCase c("lenet300", 10); // 1×28×28: Fashion-MNIST as it is, all 60k training images
-    c.layers = QStringLiteral("1-3");
+    // EVBMF keeps nearly every rank of these activations (its noise estimate shrinks with N, so the slowly
+    // decaying tail counts as signal; printed as a reference), so the ranks are a constant factor, as paper B
+    // itself does for LeNet (fixed reduction rates, §5).
+    c.layers = QStringLiteral("1-2");
+    c.rank = QStringLiteral("factor:12");
     c.samples = 20000;
-    c.latencyRepeats = std::max(50, repeats);
-    c.finetuneEpochs = 5;
+    c.latencyRepeats = 50;
+    c.finetuneEpochs = 10;
+    c.finetuneLr = 0.02;
     c.flopGoal = 8;
     c.dropGoal = 1;
-    return runCase(c);
+    c.evbmfReference = true;
+    return runCase(c, repeats);
 }
 
 int runVgg(int repeats)
@@ -118,19 +188,22 @@ int runVgg(int repeats)
     c.teacher.model.width = 0.25;
     c.teacher.data.subset = 20000;
     c.layers = QStringLiteral("5-8");
+    c.rank = QStringLiteral("factor:6");
     c.samples = 8000;
-    c.latencyRepeats = std::max(30, repeats);
-    c.finetuneEpochs = 2;
+    c.latencyRepeats = 30;
+    c.finetuneEpochs = 3;
+    c.finetuneLr = 0.01;
     c.flopGoal = 2.5;
     c.dropGoal = 0.3;
     c.speedGoal = true;
-    return runCase(c);
+    c.evbmfReference = true;
+    return runCase(c, repeats);
 }
 
 const CaseRegistration kLenet{"ron-lenet",
-                              {"RON with EVBMF ranks on lenet300 trained on Fashion-MNIST (goal >= 8x FLOPs, <= 1 pt drop)", runLenet}};
+                              {"RON 12x on lenet300's hidden layers, Fashion-MNIST; EVBMF ranks as reference (goal >= 8x FLOPs, <= 1 pt drop); one seed per repeat", runLenet}};
 const CaseRegistration kVgg{"ron-vgg",
-                            {"RON on the last 4 convs of cifar_vgg11 (width 0.25, 32x32 Fashion-MNIST, 20k images)", runVgg}};
+                            {"RON 6x on the last 4 convs of cifar_vgg11 (width 0.25, 32x32 Fashion-MNIST, 20k images); one seed per repeat", runVgg}};
 
 } // namespace
 } // namespace ranklab::bench
