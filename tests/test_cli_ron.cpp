@@ -124,6 +124,37 @@ private Q_SLOTS:
         QVERIFY(qAbs(lastJsonLine(e.out).value("top1").toDouble() - report.value("student_top1").toDouble()) < 1e-9);
     }
 
+    // Paper B Table 4: RON on top of a channel-pruned network. The pruned file carries its channel plan, so
+    // `ron` builds the narrower teacher from the plain architecture name and samples the pruned activations.
+    void ronStacksOnAPrunedModel()
+    {
+        const QString pruned = dir_.filePath(QStringLiteral("pruned-lenet5"));
+        const Result p = runCli(QStringList{"prune", "--model", "lenet5", "--weights", lenet5_, "--ratio", "0.5",
+                                            "--finetune-epochs", "0", "--out", pruned, "--quiet"} + kData);
+        QVERIFY2(p.code == 0, p.err.constData());
+        const QString out = dir_.filePath(QStringLiteral("ron-pruned-lenet5"));
+        const Result r = runCli(QStringList{"ron", "--model", "lenet5", "--weights", pruned + "/pruned.rlk", "--layers",
+                                            "conv1-conv2", "--rank", "factor:2", "--samples", "600", "--held-out", "100",
+                                            "--latency-repeats", "0", "--finetune-epochs", "1", "--out", out, "--json"} + kData);
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject report = lastJsonLine(r.out);
+        const QJsonArray layers = report.value("layers").toArray();
+        // conv1 keeps 3 of 6 filters: its pooled output is 3×14×14, conv2's 8×5×5.
+        QCOMPARE(layers[0].toObject().value("dim").toInt(), 3 * 14 * 14);
+        QCOMPARE(layers[0].toObject().value("rank").toInt(), 3 * 14 * 14 / 2);
+        QCOMPARE(layers[1].toObject().value("dim").toInt(), 8 * 5 * 5);
+        // The teacher of the report is the pruned network (the FLOPs prune reported), cheaper than lenet5's
+        // 839,600 per image.
+        QFile pruneReport(pruned + "/report.json");
+        QVERIFY(pruneReport.open(QIODevice::ReadOnly));
+        const double prunedFlops = QJsonDocument::fromJson(pruneReport.readAll()).object().value("flops_after").toDouble();
+        QCOMPARE(report.value("teacher_flops").toDouble(), prunedFlops);
+        QVERIFY(prunedFlops < 839600);
+        const Result e = runCli(QStringList{"eval", "--model", "lenet5", "--weights", out + "/student.rlk", "--json"} + kData);
+        QVERIFY2(e.code == 0, e.err.constData());
+        QVERIFY(qAbs(lastJsonLine(e.out).value("top1").toDouble() - report.value("finetuned_top1").toDouble()) < 1e-9);
+    }
+
     void badInputIsRefusedAndLeavesNoReport_data()
     {
         QTest::addColumn<QStringList>("args");

@@ -255,7 +255,7 @@ void TestUiMainWindow::parameterFilesFillTheirDialogs()
 
     const search::SweepParams sweep = dialogParams<SweepDialog, search::SweepParams>(window, QStringLiteral("a1-sweep.json"), &ok);
     QVERIFY(ok);
-    QCOMPARE(sweep.layers, QStringLiteral("all"));
+    QCOMPARE(sweep.layers, QStringLiteral("11-20"));
     QCOMPARE(sweep.train.epochs, 2);
     QCOMPARE(sweep.skipEpochs, 1);
     QCOMPARE(sweep.train.lr, 0.05);
@@ -267,8 +267,8 @@ void TestUiMainWindow::parameterFilesFillTheirDialogs()
     QCOMPARE(sweep.train.model.width, 0.25);
     QCOMPARE(sweep.train.model.inChannels, 1); // the input follows Fashion-MNIST, as in the CLI
     QCOMPARE(sweep.train.model.inputSize, 28);
-    QCOMPARE(sweep.train.data.subset, 2000);
-    QCOMPARE(sweep.train.data.testSubset, 1000);
+    QCOMPARE(sweep.train.data.subset, 6000);
+    QCOMPARE(sweep.train.data.testSubset, 2000);
 
     // Step 4 names no layers: the dialog takes the checked ones (a click on the Pareto front checks them).
     window.layerModel()->setCheckedLayers({2, 3, 7});
@@ -283,7 +283,7 @@ void TestUiMainWindow::parameterFilesFillTheirDialogs()
     const TrainParams teacher = dialogParams<TrainDialog, TrainParams>(window, QStringLiteral("b1-teacher.json"), &ok);
     QVERIFY(ok);
     QCOMPARE(teacher.model.name, QStringLiteral("lenet300"));
-    QCOMPARE(teacher.epochs, 5);
+    QCOMPARE(teacher.epochs, 10);
     QCOMPARE(teacher.data.subset, 0);
 
     const ron::SpectrumParams spectrum = dialogParams<SpectrumDialog, ron::SpectrumParams>(window, QStringLiteral("b2-spectrum.json"), &ok);
@@ -295,10 +295,11 @@ void TestUiMainWindow::parameterFilesFillTheirDialogs()
     const ron::RonParams ron = dialogParams<RonDialog, ron::RonParams>(window, QStringLiteral("b3-ron.json"), &ok);
     QVERIFY(ok);
     QCOMPARE(ron.layers, QStringLiteral("1-2"));
-    QCOMPARE(ron::rankRuleText(ron.rank), QStringLiteral("factor:10"));
+    QCOMPARE(ron::rankRuleText(ron.rank), QStringLiteral("factor:12"));
     QCOMPARE(ron.rowsRatio, 1.5);
     QCOMPARE(ron.samples, 8192);
-    QCOMPARE(ron.finetune.epochs, 3);
+    QCOMPARE(ron.finetune.epochs, 10);
+    QCOMPARE(ron.finetune.lr, 0.02);
     QCOMPARE(ron.model.name, QStringLiteral("lenet300"));
 
     // The Pareto step is CLI-only (the GUI draws the front itself): refused with a message, no dialog.

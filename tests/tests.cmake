@@ -23,7 +23,7 @@ if(RANKLAB_XVFB_RUN AND TARGET ranklab)
   set_tests_properties(ui_screenshot_clean PROPERTIES FIXTURES_SETUP ui_screenshot_home)
   add_test(NAME ui_screenshot
            COMMAND ${RANKLAB_XVFB_RUN} -a -s "-screen 0 1600x1000x24" $<TARGET_FILE:ranklab>
-                   --workspace ${RANKLAB_SCREENSHOT_HOME}/workspace --screenshot ${RANKLAB_SCREENSHOT} --demo)
+                   --workspace ${RANKLAB_SCREENSHOT_HOME}/workspace --screenshot ${RANKLAB_SCREENSHOT} --demo --tab training)
   set_tests_properties(ui_screenshot PROPERTIES
     FIXTURES_REQUIRED ui_screenshot_home TIMEOUT 600 LABELS "gui"
     ENVIRONMENT "OMP_NUM_THREADS=1;OMP_WAIT_POLICY=PASSIVE;XDG_CONFIG_HOME=${RANKLAB_SCREENSHOT_HOME}/config;XDG_DATA_HOME=${RANKLAB_SCREENSHOT_HOME}/data"

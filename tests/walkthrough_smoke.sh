@@ -36,7 +36,6 @@ smoke_opts() {
         train|basis-train|sweep)
             add subset 400; add test-subset 200; add epochs 2; add threads 1
             [[ "$cmd" != train ]] && add skip 1
-            [[ "$cmd" == sweep ]] && add layers 1-3
             ;;
         spectrum) add samples 512; add threads 1 ;;
         # A two-epoch sweep on 400 images says little about time; model size always falls with basis

@@ -35,16 +35,24 @@ RonDialog::RonDialog(const TrainParams& base, const ModelInfo& info, const QVect
     finetune_->setRange(0, 1000);
     finetune_->setValue(1);
     finetune_->setSpecialValueText(tr("no fine-tuning"));
+    finetuneLr_ = new QDoubleSpinBox(this);
+    finetuneLr_->setDecimals(4);
+    finetuneLr_->setRange(0.0001, 10);
+    finetuneLr_->setSingleStep(0.005);
+    finetuneLr_->setValue(0.01);
+    finetuneLr_->setToolTip(tr("Initial learning rate of the fine-tuning (cosine schedule)"));
     tagOption(layers_, QStringLiteral("layers"));
     tagOption(rank_, QStringLiteral("rank"));
     tagOption(rows_, QStringLiteral("rows-ratio"));
     tagOption(samples_, QStringLiteral("samples"));
     tagOption(finetune_, QStringLiteral("finetune-epochs"));
+    tagOption(finetuneLr_, QStringLiteral("finetune-lr"));
     form()->addRow(tr("&Layers K1-K2"), layers_);
     form()->addRow(tr("&Rank rule"), rank_);
     form()->addRow(tr("Rows ratio"), rows_);
     form()->addRow(tr("Samples"), samples_);
     form()->addRow(tr("Fine-tuning epochs"), finetune_);
+    form()->addRow(tr("Fine-tuning LR"), finetuneLr_);
     connect(layers_, &QLineEdit::textChanged, this, &RonDialog::clearError);
     connect(rank_, &QLineEdit::textChanged, this, &RonDialog::clearError);
 }
@@ -63,7 +71,7 @@ ron::RonParams RonDialog::params() const
     p.threads = base_.threads;
     p.finetune = base_;
     p.finetune.epochs = finetune_->value();
-    p.finetune.lr = 0.01;
+    p.finetune.lr = finetuneLr_->value();
     p.finetune.initWeights.clear();
     return p;
 }

@@ -31,6 +31,7 @@ private:
     QDoubleSpinBox* rows_;
     QSpinBox* samples_;
     QSpinBox* finetune_;
+    QDoubleSpinBox* finetuneLr_;
 };
 
 } // namespace ranklab::ui

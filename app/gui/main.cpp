@@ -9,6 +9,7 @@
 #include <QEventLoop>
 #include <QIcon>
 #include <QPixmap>
+#include <QTabWidget>
 #include <QTimer>
 
 #include "core/error.h"
@@ -56,6 +57,9 @@ void addCommonOptions(QCommandLineParser& parser)
     parser.addOption({QStringLiteral("demo"),
                       QStringLiteral("With --screenshot: first train a short real basis-training job (layers 1-5, 2 "
                                      "epochs, skip after 1, 1000 Fashion-MNIST images) so the plots show live data.")});
+    parser.addOption({QStringLiteral("tab"),
+                      QStringLiteral("With --screenshot: the plot tab to show (training, sensitivity, pareto, spectra, ron)."),
+                      QStringLiteral("NAME")});
     parser.addPositionalArgument(QStringLiteral("weights"), QStringLiteral("Optional weights file to start from."),
                                  QStringLiteral("[weights]"));
 }
@@ -96,8 +100,19 @@ bool waitFor(Pred done, int seconds)
 }
 
 /// --screenshot: the window with the default model (and the workspace's runs) rendered to `path`.
-int takeScreenshot(ranklab::ui::MainWindow& window, const QString& path, bool demo)
+int takeScreenshot(ranklab::ui::MainWindow& window, const QString& path, bool demo, const QString& tab)
 {
+    if (!tab.isEmpty()) {
+        int found = -1;
+        for (int i = 0; i < window.tabs()->count() && found < 0; ++i)
+            if (window.tabs()->tabText(i).remove(QLatin1Char('&')).startsWith(tab, Qt::CaseInsensitive))
+                found = i;
+        if (found < 0) {
+            std::fprintf(stderr, "ranklab: error: --tab %s is not one of training, sensitivity, pareto, spectra, ron.\n", qPrintable(tab));
+            return 2;
+        }
+        window.tabs()->setCurrentIndex(found);
+    }
     if (!waitFor([&] { return window.modelReady(); }, 120)) {
         std::fprintf(stderr, "ranklab: error: the model was not built within 2 minutes.\n");
         return 1;
@@ -173,6 +188,7 @@ int main(int argc, char** argv)
     if (!parser.positionalArguments().isEmpty())
         window.openWeights(parser.positionalArguments().first());
     if (parser.isSet(QStringLiteral("screenshot")))
-        return takeScreenshot(window, parser.value(QStringLiteral("screenshot")), parser.isSet(QStringLiteral("demo")));
+        return takeScreenshot(window, parser.value(QStringLiteral("screenshot")), parser.isSet(QStringLiteral("demo")),
+                              parser.value(QStringLiteral("tab")));
     return app.exec();
 }

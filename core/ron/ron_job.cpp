@@ -19,6 +19,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint.h"
 #include "core/io/weights.h"
+#include "core/models/channel_plan.h"
 #include "core/models/surgery.h"
 #include "core/models/zoo.h"
 #include "core/ron/activation_stream.h"
@@ -134,6 +135,10 @@ Teacher loadTeacher(ModelSpec spec, DataSpec dataSpec, const QString& weights, c
     t.spec = spec;
     t.model = models::createModel(spec);
     io::loadWeights(*t.model, weights, spec.name);
+    // A pruned teacher (its file carries a channel plan that loadWeights applied): the plan travels in the
+    // student's structure, so the layers after the modified range are rebuilt narrow when the student loads.
+    if (t.spec.channels.isEmpty())
+        t.spec.channels = models::channelPlanOf(*t.model, *models::createArchitecture(spec));
     t.model->eval();
     t.info = models::describeModule(*t.model, spec);
     t.chain = std::make_shared<TeacherChain>(t.model, t.info);
@@ -728,6 +733,9 @@ RonReport runRon(const RonParams& params, const QString& outDir, const TrainCall
         }
         TrainParams tp = params.finetune;
         tp.model = t.spec;
+        // The student structure carries a pruned teacher's channel plan; the fine-tuning checkpoints hold a
+        // RonStudent, to which loadWeights must not try to apply the plan again.
+        tp.model.channels.clear();
         tp.data = params.data;
         tp.initWeights = ftInitPath;
         train::TrainHooks hooks;

@@ -237,7 +237,8 @@ QJsonObject studentStructureJson(const ModelSpec& teacher, int firstIndex, int l
                            {QStringLiteral("num_classes"), teacher.numClasses},
                            {QStringLiteral("in_channels"), teacher.inChannels},
                            {QStringLiteral("input_size"), teacher.inputSize},
-                           {QStringLiteral("width"), teacher.width}};
+                           {QStringLiteral("width"), teacher.width},
+                           {QStringLiteral("channels"), teacher.channels}}; // a pruned teacher's plan ("" if none)
     return QJsonObject{{QStringLiteral("format"), 1},
                        {QStringLiteral("teacher"), spec},
                        {QStringLiteral("first_index"), firstIndex},
@@ -259,6 +260,7 @@ std::shared_ptr<RonStudent> createStudent(const QJsonObject& structure, ModelSpe
     spec.inChannels = t.value(QStringLiteral("in_channels")).toInt();
     spec.inputSize = t.value(QStringLiteral("input_size")).toInt();
     spec.width = t.value(QStringLiteral("width")).toDouble();
+    spec.channels = t.value(QStringLiteral("channels")).toString();
     if (teacherSpec)
         *teacherSpec = spec;
     auto teacher = models::createModel(spec);
