@@ -49,7 +49,7 @@ void TestUiWorkspace::initTestCase()
 void TestUiWorkspace::reopeningRestoresRuns()
 {
     QTemporaryDir ws;
-    QString trainDir, sweepDir;
+    QString trainDir, sweepDir, plainDir;
     {
         MainWindow window(ws.path());
         useLenet(window);
@@ -62,13 +62,26 @@ void TestUiWorkspace::reopeningRestoresRuns()
         s.train = window.baseTrainParams();
         s.train.epochs = 1;
         s.layers = QStringLiteral("1-2");
+        // Two plain trainings, the one of another model last: the baseline the reopened window picks is
+        // the one of the model it shows, not simply the newest.
+        TrainParams plain = window.baseTrainParams();
+        plain.epochs = 1;
+        TrainParams other = plain;
+        other.model = defaultModelSpec(QStringLiteral("lenet300"));
         QSignalSpy ended(&window.runner(), &JobRunner::jobEnded);
         Job* train = window.launchBasisTraining(b);
         Job* sweep = window.launchSweep(s); // queued behind the first
         QVERIFY(train && sweep);
         QCOMPARE(sweep->state(), Job::State::Queued);
-        while (ended.size() < 2)
+        Job* plainRun = window.launchTraining(plain);
+        QTest::qWait(1100); // run folders are named by the second: the other model's run is the newest
+        Job* otherRun = window.launchTraining(other);
+        QVERIFY(plainRun && otherRun);
+        while (ended.size() < 4)
             QVERIFY(ended.wait(180000));
+        QCOMPARE(plainRun->state(), Job::State::Finished);
+        QCOMPARE(otherRun->state(), Job::State::Finished);
+        plainDir = plainRun->runDir();
         QCOMPARE(train->state(), Job::State::Finished);
         QCOMPARE(sweep->state(), Job::State::Finished);
         trainDir = train->runDir();
@@ -78,7 +91,7 @@ void TestUiWorkspace::reopeningRestoresRuns()
         QCOMPARE(window.paretoPlot()->points().size(), 4);
     }
     const QVector<RunEntry> runs = Workspace(ws.path()).runs();
-    QCOMPARE(runs.size(), 2);
+    QCOMPARE(runs.size(), 4);
 
     MainWindow again(ws.path());
     again.resize(1300, 850);
@@ -87,6 +100,8 @@ void TestUiWorkspace::reopeningRestoresRuns()
     useLenet(again);
     const RunCurve curve = again.trainingPlot()->runs().value(trainDir);
     QCOMPARE(curve.epochs.size(), 2);
+    QCOMPARE(again.modelPanel()->modelSpec().name, QStringLiteral("lenet5"));
+    QCOMPARE(again.trainingPlot()->baseline(), plainDir);
     QVERIFY(curve.completed);
     QCOMPARE(curve.skipBoundary(), 1);
     QCOMPARE(again.trainingPlot()->drawnPoints(trainDir), 2);

@@ -264,12 +264,26 @@ void MainWindow::openWorkspace(const QString& root)
     const QVector<RunEntry> runs = Workspace(workspaceRoot_).runs();
     for (const RunEntry& run : runs)
         showRun(run);
-    // The most recent plain training run is the natural baseline of the curves.
+    // The most recent plain training run is the natural baseline of the curves; one of the model the panel
+    // shows first (a workspace holding a LeNet teacher and ResNet runs compares the ResNets with each other).
+    const QString shownModel = modelPanel_->modelSpec().name;
+    const auto modelOf = [](const RunEntry& e) {
+        // params.json of a training run: {"kind", "params": {"model": {"name", …}, …}, …}
+        return e.params.value(QStringLiteral("params")).toObject().value(QStringLiteral("model")).toObject()
+            .value(QStringLiteral("name")).toString();
+    };
+    QString baseline;
     for (auto it = runs.crbegin(); it != runs.crend(); ++it)
         if (it->kind == QLatin1String("train") && it->completed) {
-            trainingPlot_->setBaseline(it->dir);
-            break;
+            if (modelOf(*it) == shownModel) {
+                baseline = it->dir;
+                break;
+            }
+            if (baseline.isEmpty())
+                baseline = it->dir;
         }
+    if (!baseline.isEmpty())
+        trainingPlot_->setBaseline(baseline);
     appendLog(tr("workspace %1: %2 runs").arg(workspaceRoot_).arg(runs.size()));
     updateStatus();
 }
