@@ -1,6 +1,5 @@
-// Cases ron-lenet and ron-vgg: paper B's RON on teachers trained here on Fashion-MNIST, teacher and student
+// Cases ron-lenet, ron-vgg and ron-pruned: paper B's RON on teachers trained here on Fashion-MNIST, teacher and student
 // measured side by side in one run (accuracy, FLOPs, median CPU latency at batch 1 and 64).
-#include <algorithm>
 #include <cstdio>
 #include <vector>
 
@@ -88,13 +87,6 @@ struct RonCase {
     bool speedGoal = false;
     bool evbmfReference = false; ///< also build once with EVBMF ranks (no fine-tuning) and print its ranks
 };
-
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n == 0 ? 0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 ron::RonParams ronParams(const RonCase& c, const QString& weights)
 {
@@ -185,7 +177,8 @@ int runLenet(int repeats)
     return runCase(c, repeats);
 }
 
-int runVgg(int repeats)
+/// The ron-vgg case: its teacher and RON settings are also what ron-pruned prunes and stacks on.
+RonCase vggCase()
 {
     RonCase c("cifar_vgg11", 4);
     c.teacher.model.inChannels = 1; // Fashion-MNIST resized to 32×32, one channel
@@ -201,7 +194,12 @@ int runVgg(int repeats)
     c.dropGoal = 0.3;
     c.speedGoal = true;
     c.evbmfReference = true;
-    return runCase(c, repeats);
+    return c;
+}
+
+int runVgg(int repeats)
+{
+    return runCase(vggCase(), repeats);
 }
 
 /// Paper B Table 4 at desktop scale: L1 filter pruning (Li et al. 2016, ratio 0.3, every conv) of the
@@ -209,10 +207,7 @@ int runVgg(int repeats)
 /// reductions and drops are against the unpruned teacher, the speed-up against the pruned network.
 int runPruned(int repeats)
 {
-    RonCase c("cifar_vgg11", 4);
-    c.teacher.model.inChannels = 1;
-    c.teacher.model.width = 0.25;
-    c.teacher.data.subset = 20000;
+    const RonCase c = vggCase();
     const QString weights = teacher(c.teacher, c.name);
     ron::PruneParams prune;
     prune.train = c.teacher;
@@ -233,13 +228,7 @@ int runPruned(int repeats)
                 100 * pr.value(QStringLiteral("top1_finetuned")).toDouble());
     std::vector<double> drops, totals, speedups;
     for (int seed = 0; seed < repeats; ++seed) {
-        RonCase r = c;
-        r.layers = QStringLiteral("5-8");
-        r.rank = QStringLiteral("factor:6");
-        r.samples = 8000;
-        r.latencyRepeats = 30;
-        r.finetuneEpochs = 3;
-        ron::RonParams p = ronParams(r, pr.value(QStringLiteral("weights")).toString());
+        ron::RonParams p = ronParams(c, pr.value(QStringLiteral("weights")).toString());
         p.finetune.seed = static_cast<quint64>(seed);
         const QString out = benchDir(QStringLiteral("cifar_vgg11-pruned-ron-seed%1").arg(seed));
         QDir(out).removeRecursively();
