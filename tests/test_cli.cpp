@@ -4,6 +4,7 @@
 #include <QJsonArray>
 #include <QTemporaryDir>
 
+#include "core/io/atomic_file.h"
 #include "tests/cli_process.h"
 
 namespace {
@@ -191,18 +192,8 @@ namespace {
 QString writeParams(const QTemporaryDir& dir, const QString& name, const QByteArray& json)
 {
     const QString path = dir.filePath(name);
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        return {};
-    f.write(json);
+    ranklab::io::writeFileAtomic(path, json);
     return path;
-}
-QJsonObject runParams(const QString& runDir)
-{
-    QFile f(runDir + "/params.json");
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(f.readAll()).object().value("params").toObject();
 }
 } // namespace
 
@@ -219,7 +210,7 @@ void TestCli::parameterFiles()
     const Result t = runCli({"train", "--params", file, "--epochs", "2", "--json"});
     QVERIFY2(t.code == 0, t.err.constData());
     QCOMPARE(lastJsonLine(t.out).value("epochs_done").toInt(), 2); // the command line wins over the file
-    const QJsonObject p = runParams(run);
+    const QJsonObject p = ranklab::io::readJsonObject(run + "/params.json").value("params").toObject();
     QCOMPARE(p.value("epochs").toInt(), 2);
     QCOMPARE(p.value("lr").toDouble(), 0.02);             // from the file
     QCOMPARE(p.value("deterministic").toBool(), true);    // a flag written as true

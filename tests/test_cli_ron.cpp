@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QTemporaryDir>
 
+#include "core/io/atomic_file.h"
 #include "tests/cli_process.h"
 
 namespace {
@@ -23,6 +24,15 @@ class TestCliRon final : public QObject {
 private:
     QTemporaryDir dir_;
     QString lenet300_, lenet5_;
+
+    /// `eval` loads the student file by the plain model name and measures exactly `top1` on the same data
+    /// options (the normalisation comes from the training subset).
+    static void evalReproduces(const QString& model, const QString& student, double top1)
+    {
+        const Result e = runCli(QStringList{"eval", "--model", model, "--weights", student, "--json"} + kData);
+        QVERIFY2(e.code == 0, e.err.constData());
+        QVERIFY(qAbs(lastJsonLine(e.out).value("top1").toDouble() - top1) < 1e-9);
+    }
 
 private Q_SLOTS:
     void initTestCase()
@@ -95,19 +105,13 @@ private Q_SLOTS:
         QVERIFY(report.value("speedup_b1").toDouble() > 0);
         QVERIFY(QFile::exists(out + "/report.json") && QFile::exists(out + "/student.json"));
         // The recorded parameters name the model and data the fine-tuning really used.
-        QFile paramsFile(out + "/params.json");
-        QVERIFY(paramsFile.open(QIODevice::ReadOnly));
-        const QJsonObject finetune =
-            QJsonDocument::fromJson(paramsFile.readAll()).object().value("finetune").toObject();
+        const QJsonObject finetune = ranklab::io::readJsonObject(out + "/params.json").value("finetune").toObject();
         QCOMPARE(finetune.value("model").toObject().value("name").toString(), QStringLiteral("lenet300"));
         QCOMPARE(finetune.value("epochs").toInt(), 1);
         QCOMPARE(finetune.value("data").toObject().value("subset").toInt(),
                  kData.at(kData.indexOf(QStringLiteral("--subset")) + 1).toInt());
         // eval loads the student from the out folder and reproduces the fine-tuned accuracy.
-        // Same data options: the normalisation comes from the training subset.
-        const Result e = runCli(QStringList{"eval", "--model", "lenet300", "--weights", out + "/student.rlk", "--json"} + kData);
-        QVERIFY2(e.code == 0, e.err.constData());
-        QVERIFY(qAbs(lastJsonLine(e.out).value("top1").toDouble() - report.value("finetuned_top1").toDouble()) < 1e-9);
+        evalReproduces(QStringLiteral("lenet300"), out + "/student.rlk", report.value("finetuned_top1").toDouble());
     }
 
     void ronOnConvolutionsWithPooling()
@@ -119,9 +123,7 @@ private Q_SLOTS:
         QVERIFY2(r.code == 0, r.err.constData());
         const QJsonObject report = lastJsonLine(r.out);
         QCOMPARE(report.value("layers").toArray()[0].toObject().value("rank").toInt(), 6 * 14 * 14 / 2);
-        const Result e = runCli(QStringList{"eval", "--model", "lenet5", "--weights", out + "/student.rlk", "--json"} + kData);
-        QVERIFY2(e.code == 0, e.err.constData());
-        QVERIFY(qAbs(lastJsonLine(e.out).value("top1").toDouble() - report.value("student_top1").toDouble()) < 1e-9);
+        evalReproduces(QStringLiteral("lenet5"), out + "/student.rlk", report.value("student_top1").toDouble());
     }
 
     // Paper B Table 4: RON on top of a channel-pruned network. The pruned file carries its channel plan, so
@@ -145,14 +147,10 @@ private Q_SLOTS:
         QCOMPARE(layers[1].toObject().value("dim").toInt(), 8 * 5 * 5);
         // The teacher of the report is the pruned network (the FLOPs prune reported), cheaper than lenet5's
         // 839,600 per image.
-        QFile pruneReport(pruned + "/report.json");
-        QVERIFY(pruneReport.open(QIODevice::ReadOnly));
-        const double prunedFlops = QJsonDocument::fromJson(pruneReport.readAll()).object().value("flops_after").toDouble();
+        const double prunedFlops = ranklab::io::readJsonObject(pruned + "/report.json").value("flops_after").toDouble();
         QCOMPARE(report.value("teacher_flops").toDouble(), prunedFlops);
         QVERIFY(prunedFlops < 839600);
-        const Result e = runCli(QStringList{"eval", "--model", "lenet5", "--weights", out + "/student.rlk", "--json"} + kData);
-        QVERIFY2(e.code == 0, e.err.constData());
-        QVERIFY(qAbs(lastJsonLine(e.out).value("top1").toDouble() - report.value("finetuned_top1").toDouble()) < 1e-9);
+        evalReproduces(QStringLiteral("lenet5"), out + "/student.rlk", report.value("finetuned_top1").toDouble());
     }
 
     void badInputIsRefusedAndLeavesNoReport_data()
