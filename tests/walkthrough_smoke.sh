@@ -23,14 +23,14 @@ trap 'rm -rf "$work"' EXIT
 ln -s "$src/resources" "$work/resources"
 cd "$work"
 
-# Appends "--name value" unless the command line already has --name.
+# Prints, one per line, "--name [value]" for each smoke option the command line does not already give.
 smoke_opts() {
     local cmd=$1; shift
     local -a given=("$@") extra=()
-    add() {
-        local name=$1 value=$2
+    add() { # add NAME [VALUE]: no VALUE for a flag
+        local name=$1
         for a in "${given[@]}"; do [[ "$a" == "--$name" || "$a" == --$name=* ]] && return 0; done
-        extra+=("--$name" "$value")
+        extra+=("--$name" "${@:2}")
     }
     case "$cmd" in
         train|basis-train|sweep)
@@ -44,18 +44,15 @@ smoke_opts() {
         ron) add samples 512; add finetune-epochs 1; add held-out 200; add latency-repeats 3; add threads 1; add subset 2000; add test-subset 500 ;;
         eval) add test-subset 500; add threads 1 ;;
     esac
-    if [[ "$cmd" != eval ]]; then add quiet ""; fi
+    if [[ "$cmd" != eval ]]; then add quiet; fi
     printf '%s\n' "${extra[@]}"
 }
 ranklab-cli() {
     local cmd=$1; shift
     local -a extra=()
     mapfile -t extra < <(smoke_opts "$cmd" "$@")
-    # "--quiet" is a flag: drop the empty value smoke_opts put after it
-    local -a clean=()
-    for e in "${extra[@]}"; do [[ -n "$e" ]] && clean+=("$e"); done
-    echo "+ ranklab-cli $cmd $* ${clean[*]}" >&2
-    "$cli" "$cmd" "$@" "${clean[@]}"
+    echo "+ ranklab-cli $cmd $* ${extra[*]}" >&2
+    "$cli" "$cmd" "$@" "${extra[@]}"
 }
 eval "$block"
 echo "walkthrough $id: every README command succeeded" >&2
