@@ -477,6 +477,20 @@ void MainWindow::openRonDialog()
         launchRon(dialog.params());
 }
 
+namespace {
+/// One sentence when `file` is for a ranklab-cli command without a job dialog here (pareto, eval, …);
+/// empty for train, basis-train, sweep, spectrum and ron.
+QString notRunHere(const ParamFile& file)
+{
+    static const QStringList kCommands{QStringLiteral("train"), QStringLiteral("basis-train"), QStringLiteral("sweep"),
+                                       QStringLiteral("spectrum"), QStringLiteral("ron")};
+    if (kCommands.contains(file.command))
+        return {};
+    return MainWindow::tr("%1 is for ranklab-cli %2, which the desktop application does not run; use the CLI.")
+        .arg(file.path, file.command);
+}
+} // namespace
+
 void MainWindow::openParameterFile(const QString& path)
 {
     ParamFile file;
@@ -486,10 +500,8 @@ void MainWindow::openParameterFile(const QString& path)
         showError(QString::fromUtf8(e.what()));
         return;
     }
-    static const QStringList kCommands{QStringLiteral("train"), QStringLiteral("basis-train"), QStringLiteral("sweep"),
-                                       QStringLiteral("spectrum"), QStringLiteral("ron")};
-    if (!kCommands.contains(file.command)) {
-        showError(tr("%1 is for ranklab-cli %2, which the desktop application does not run; use the CLI.").arg(path, file.command));
+    if (const QString problem = notRunHere(file); !problem.isEmpty()) {
+        showError(problem);
         return;
     }
     // As the CLI reads the file: data options it does not give take the CLI's defaults (not what the panel
@@ -542,6 +554,10 @@ void MainWindow::openPendingParameterDialog()
 
 std::unique_ptr<JobDialog> MainWindow::createDialogFor(const ParamFile& file, QStringList* unused)
 {
+    if (const QString problem = notRunHere(file); !problem.isEmpty()) {
+        showError(problem);
+        return nullptr;
+    }
     std::unique_ptr<JobDialog> dialog;
     const TrainParams base = baseTrainParams();
     // No layers in the file (walk-through A, step 4): the checked ones, e.g. from a click on the front.
@@ -554,12 +570,8 @@ std::unique_ptr<JobDialog> MainWindow::createDialogFor(const ParamFile& file, QS
         dialog = std::make_unique<SweepDialog>(base, layerModel_->modelInfo(), layers, this);
     else if (file.command == QLatin1String("spectrum"))
         dialog = std::make_unique<SpectrumDialog>(base, layerModel_->modelInfo(), layers, this);
-    else if (file.command == QLatin1String("ron"))
+    else // "ron": notRunHere() let no other command through
         dialog = std::make_unique<RonDialog>(base, layerModel_->modelInfo(), QVector<int>{}, this);
-    if (!dialog) {
-        showError(tr("%1 is for ranklab-cli %2, which the desktop application does not run; use the CLI.").arg(file.path, file.command));
-        return nullptr;
-    }
     QStringList problems;
     QStringList used = applyWidgetOptions(dialog.get(), file.options, &problems);
     if (!problems.isEmpty()) {
