@@ -236,6 +236,11 @@ void TestCli::parameterFiles()
         {QStringLiteral(R"({"ranklab_params": 1, "command": "train", "options": {"model": {"name": "lenet5"}, %1}})").arg(out), 1,
          "option \"model\" must be a string"},
         {QStringLiteral(R"({"ranklab_params": 1, "command": )"), 1, "is not a valid JSON object"},
+        {QStringLiteral(R"({"ranklab_params": 1, "options": {"model": "lenet5", %1}})").arg(out), 1, "names no \"command\""},
+        {QStringLiteral(R"({"ranklab_params": 1, "command": "train", "options": {"--epochs": 2, %1}})").arg(out), 1,
+         "\"--epochs\" is not an option name"},
+        {QStringLiteral(R"({"ranklab_params": 1, "command": "train", "options": ["model", "lenet5"]})"), 1,
+         "\"options\" must be a JSON object"},
     };
     for (int i = 0; i < bad.size(); ++i) {
         const QString path = writeParams(dir, QStringLiteral("bad%1.json").arg(i), bad[i].json.toUtf8());
