@@ -1,6 +1,5 @@
 #include "ui/param_options.h"
 
-#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLineEdit>
@@ -55,9 +54,6 @@ QStringList applyWidgetOptions(QWidget* root, const QMap<QString, QString>& opti
             ok = i >= 0;
             if (ok)
                 combo->setCurrentIndex(i);
-        } else if (auto* check = qobject_cast<QCheckBox*>(w)) {
-            check->setChecked(value == QLatin1String("1") || value.compare(QLatin1String("true"), Qt::CaseInsensitive) == 0
-                              || value.compare(QLatin1String("on"), Qt::CaseInsensitive) == 0);
         }
         if (ok)
             used << name;

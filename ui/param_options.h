@@ -13,7 +13,7 @@ class QWidget;
 
 namespace ranklab::ui {
 
-/// Marks `widget` (QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox or QCheckBox) as the editor of the
+/// Marks `widget` (QLineEdit, QSpinBox, QDoubleSpinBox or QComboBox) as the editor of the
 /// ranklab-cli option `option` ("epochs", "rows-ratio", …).
 void tagOption(QWidget* widget, const QString& option);
 
