@@ -28,6 +28,14 @@ if(RANKLAB_XVFB_RUN AND TARGET ranklab)
     FIXTURES_REQUIRED ui_screenshot_home TIMEOUT 600 LABELS "gui"
     ENVIRONMENT "OMP_NUM_THREADS=1;OMP_WAIT_POLICY=PASSIVE;XDG_CONFIG_HOME=${RANKLAB_SCREENSHOT_HOME}/config;XDG_DATA_HOME=${RANKLAB_SCREENSHOT_HOME}/data"
     ATTACHED_FILES ${RANKLAB_SCREENSHOT})
+  # An unknown --tab is refused with one sentence.
+  add_test(NAME ui_screenshot_bad_tab
+           COMMAND ${RANKLAB_XVFB_RUN} -a -s "-screen 0 1600x1000x24" $<TARGET_FILE:ranklab>
+                   --workspace ${RANKLAB_SCREENSHOT_HOME}/workspace --screenshot ${RANKLAB_SCREENSHOT_HOME}/bad-tab.png --tab nope)
+  set_tests_properties(ui_screenshot_bad_tab PROPERTIES
+    FIXTURES_REQUIRED ui_screenshot_home TIMEOUT 120 LABELS "gui"
+    PASS_REGULAR_EXPRESSION "ranklab: error: --tab nope is not one of training, sensitivity, pareto, spectra, ron\\."
+    ENVIRONMENT "XDG_CONFIG_HOME=${RANKLAB_SCREENSHOT_HOME}/config-bad-tab;XDG_DATA_HOME=${RANKLAB_SCREENSHOT_HOME}/data")
   add_test(NAME ui_version COMMAND $<TARGET_FILE:ranklab> --version)
   set_tests_properties(ui_version PROPERTIES PASS_REGULAR_EXPRESSION "^ranklab ${PROJECT_VERSION}\n$" LABELS "gui")
 endif()
