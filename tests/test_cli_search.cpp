@@ -136,6 +136,19 @@ void TestCliSearch::sweepParetoAndResume()
     QFile f(csv);
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(f.readAll().count('\n'), int(front.size()) + 1);
+
+    // --layers-only prints just that choice, for scripts (README walk-through A); without a limit, or when
+    // no combination with layers meets it, it refuses.
+    r = runCli({"pareto", "--sweep", out, "--objective", "size", "--rule", "sum", "--max-drop", "1", "--layers-only"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.out, QByteArray("2,3\n"));
+    r = runCli({"pareto", "--sweep", out, "--layers-only"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--layers-only prints the choice of --max-drop or --max-cost"), r.err.constData());
+    r = runCli({"pareto", "--sweep", out, "--objective", "size", "--max-cost", "-1", "--layers-only"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(oneClearSentence(r.err, "no combination of layers meets the --max-cost limit"), r.err.constData());
+    QVERIFY(r.out.isEmpty());
 }
 
 void TestCliSearch::groupsJson()
