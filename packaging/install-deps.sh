@@ -15,6 +15,8 @@ packages=(
   dataset-fashion-mnist
   python3 python3-torch python3-torchvision
   xvfb xauth
+  # fuzzing: libFuzzer and the sanitizer runtimes of clang (the `fuzz` preset; tests/fuzz/)
+  clang-14 libclang-rt-14-dev
   # packaging: PNG icons rendered from the SVG, and the package test's man, .desktop and AppStream checks
   librsvg2-bin man-db desktop-file-utils appstream
 )

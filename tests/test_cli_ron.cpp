@@ -161,9 +161,13 @@ private Q_SLOTS:
         QTest::newRow("rank 0") << QStringList{"--layers", "1-2", "--rank", "0"} << 2 << "at least 1";
         QTest::newRow("rank above dim") << QStringList{"--layers", "1-2", "--rank", "5000"} << 1 << "5000";
         QTest::newRow("not contiguous") << QStringList{"--layers", "1,3", "--rank", "vbmf"} << 2 << "contiguous";
-        QTest::newRow("reversed") << QStringList{"--layers", "2-1", "--rank", "vbmf"} << 1 << "reversed";
+        // Layer mistakes found once the model is known are usage errors too (exit 2).
+        QTest::newRow("reversed") << QStringList{"--layers", "2-1", "--rank", "vbmf"} << 2 << "reversed";
         QTest::newRow("too few samples") << QStringList{"--layers", "1-2", "--rank", "50", "--samples", "20"} << 1 << "samples";
-        QTest::newRow("unknown layer") << QStringList{"--layers", "1-fc9", "--rank", "vbmf"} << 1 << "fc9";
+        QTest::newRow("unknown layer") << QStringList{"--layers", "1-fc9", "--rank", "vbmf"} << 2 << "fc9";
+        // More held-out images than the test split has was accepted (and silently fewer were used).
+        QTest::newRow("held-out beyond the data") << QStringList{"--layers", "1-2", "--rank", "vbmf", "--held-out", "5000"} << 2
+                                                  << "--held-out 5000 asks for more images than the 300";
     }
     void badInputIsRefusedAndLeavesNoReport()
     {

@@ -382,6 +382,14 @@ private Q_SLOTS:
         QTest::newRow("unknown data set") << "unknown" << QStringList{"'svhn'", "fashion-mnist", "cifar10"};
         QTest::newRow("subset too large") << "subset" << QStringList{"7", "training split", "only 6"};
         QTest::newRow("wrong mean count") << "mean" << QStringList{"mean", "2 values", "1 channel"};
+        // A header claiming 87 million images in a file of 100 bytes: refused by what the file can hold,
+        // not after allocating 68 GB (the case's timer below bounds it).
+        QTest::newRow("IDX header claims 87M images") << "huge-idx" << QStringList{"%D/images", "truncated"};
+        QTest::newRow("IDX gzip header claims 87M images") << "huge-idx-gz" << QStringList{"%D/images.gz", "truncated"};
+        QTest::newRow("empty test split") << "empty-test" << QStringList{"test split", "%D", "no images"};
+        QTest::newRow("no test fraction") << "no-test-fraction" << QStringList{"test split", "%D", "no images"};
+        QTest::newRow("MNIST labels out of range") << "mnist-labels"
+                                                   << QStringList{"%D/t10k-labels-idx1-ubyte.gz", "labels outside 0..9"};
     }
 
     void badInputThrowsOneSentence()
@@ -453,14 +461,54 @@ private Q_SLOTS:
             spec.name = "idx";
             spec.subset = 7;
             action = [&] { loadDataset(spec); };
+        } else if (problem == "huge-idx" || problem == "huge-idx-gz") {
+            const bool gz = problem == "huge-idx-gz";
+            QByteArray bytes = bigEndian(0x00000803) + bigEndian(87000000) + bigEndian(28) + bigEndian(28);
+            bytes += QByteArray(100, '\x07');
+            const QString path = dir + (gz ? "/images.gz" : "/images");
+            writeBytes(path, bytes, gz);
+            action = [path] { readIdxImages(path); };
+        } else if (problem == "empty-test" || problem == "no-test-fraction") {
+            QImage image(4, 4, QImage::Format_Grayscale8);
+            image.fill(90);
+            const QString root = problem == "empty-test" ? dir + "/train" : dir;
+            for (const char* cls : {"/a", "/b"}) {
+                QDir().mkpath(root + cls);
+                QVERIFY(image.save(root + cls + "/1.png"));
+                QVERIFY(image.save(root + cls + "/2.png"));
+            }
+            if (problem == "empty-test")
+                QDir().mkpath(dir + "/test/a"); // the test folder exists, with no image in it
+            spec.name = "imagefolder";
+            spec.testFraction = 0;
+            action = [&] { loadDataset(spec); };
+        } else if (problem == "mnist-labels") {
+            // The canonical counts (60000 + 10000 images of 28×28, gzip keeps the files small); one test
+            // label is 10: the message must name the labels file, not the images file.
+            const QByteArray zeros(28 * 28, '\0');
+            QByteArray train = bigEndian(0x00000803) + bigEndian(60000) + bigEndian(28) + bigEndian(28);
+            train += zeros.repeated(60000);
+            QByteArray test = bigEndian(0x00000803) + bigEndian(10000) + bigEndian(28) + bigEndian(28);
+            test += zeros.repeated(10000);
+            std::vector<int> trainLabels(60000, 3), testLabels(10000, 4);
+            testLabels[17] = 10;
+            writeBytes(dir + "/train-images-idx3-ubyte.gz", train, true);
+            writeBytes(dir + "/train-labels-idx1-ubyte.gz", idxLabels(trainLabels), true);
+            writeBytes(dir + "/t10k-images-idx3-ubyte.gz", test, true);
+            writeBytes(dir + "/t10k-labels-idx1-ubyte.gz", idxLabels(testLabels), true);
+            spec.name = "mnist";
+            action = [&] { loadDataset(spec); };
         } else if (problem == "mean") {
             writeSmallIdx();
             spec.name = "idx";
             spec.mean = {0.5, 0.5};
             action = [&] { loadDataset(spec); };
         }
+        QElapsedTimer timer;
+        timer.start();
         const QString message = errorOf(action);
         QVERIFY2(!message.isEmpty(), "no ranklab::Error thrown");
+        QVERIFY2(timer.elapsed() < 20000, qPrintable(QStringLiteral("took %1 ms").arg(timer.elapsed())));
         for (QString part : expected) {
             part.replace(QStringLiteral("%D"), dir);
             QVERIFY2(message.contains(part), qPrintable(message + " lacks: " + part));

@@ -19,6 +19,9 @@ private Q_SLOTS:
     void everyZooModelRunsForward();
     void widthMultiplierScalesChannels();
     void badOptionsGiveClearErrors();
+    void footprintEstimateCountsEveryParameter_data();
+    void footprintEstimateCountsEveryParameter();
+    void modelTooLargeForMemoryIsRefusedBeforeAllocating();
     void surgeryReplacesAndRestores();
     void layerSelection();
 };
@@ -164,6 +167,55 @@ void TestModels::surgeryReplacesAndRestores()
     QVERIFY_THROWS_EXCEPTION(Error, models::replaceLayer(*model, "layer1.0.nothing", zero));
 }
 
+void TestModels::footprintEstimateCountsEveryParameter_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<double>("width");
+    for (const QString& name : zooModelNames())
+        for (const double width : {0.25, 1.0})
+            QTest::newRow(qPrintable(QStringLiteral("%1 ×%2").arg(name).arg(width))) << name << width;
+}
+
+// The memory check before building a model rests on this arithmetic: it must count exactly the
+// parameters the built model has, at any width.
+void TestModels::footprintEstimateCountsEveryParameter()
+{
+    QFETCH(QString, name);
+    QFETCH(double, width);
+    ModelSpec spec = defaultModelSpec(name);
+    spec.width = width;
+    spec.numClasses = 7;
+    auto model = models::createModel(spec);
+    int64_t actual = 0;
+    for (const auto& p : model->parameters())
+        actual += p.numel();
+    const models::ModelFootprint f = models::estimateFootprint(spec);
+    QCOMPARE(qint64(f.parameters), qint64(actual));
+    QVERIFY(f.largestActivation >= double(spec.inChannels) * spec.inputSize * spec.inputSize);
+}
+
+// resnet34 at width 64 and input 4096 needs hundreds of GB; before the check it grew until the kernel's OOM
+// killer stopped it. Now the registry refuses it in one sentence, at once and without allocating.
+void TestModels::modelTooLargeForMemoryIsRefusedBeforeAllocating()
+{
+    if (models::availableMemoryBytes() <= 0)
+        QSKIP("this machine reports no available memory (/proc/meminfo and cgroup unreadable)");
+    QElapsedTimer timer;
+    timer.start();
+    QString message;
+    try {
+        describeModel({QStringLiteral("resnet34"), 1000, 3, 4096, 64.0});
+    } catch (const Error& e) {
+        message = QString::fromUtf8(e.what());
+    }
+    QVERIFY2(message.contains(QStringLiteral("more than the")) && message.contains(QStringLiteral("memory available"))
+                 && message.endsWith(QLatin1Char('.')),
+             qPrintable(message));
+    QVERIFY2(timer.elapsed() < 5000, qPrintable(QStringLiteral("took %1 ms").arg(timer.elapsed())));
+    // A model that fits is still built.
+    QVERIFY(describeModel({QStringLiteral("resnet34"), 1000, 3, 64, 0.25}).totalParams > 0);
+}
+
 void TestModels::layerSelection()
 {
     const ModelInfo info = describeModel({QStringLiteral("cifar_resnet18"), 10, 3, 32, 0.25});
@@ -174,6 +226,15 @@ void TestModels::layerSelection()
     QVERIFY_THROWS_EXCEPTION(Error, resolveLayerSelection(info, "22"));
     QVERIFY_THROWS_EXCEPTION(Error, resolveLayerSelection(info, "layer5.conv"));
     QVERIFY_THROWS_EXCEPTION(Error, resolveLayerSelection(info, ""));
+    // Option mistakes found once the model is known are OptionErrors (the CLI's exit 2) naming the mistake.
+    QVERIFY_THROWS_EXCEPTION(OptionError, resolveLayerSelection(info, "99"));
+    QVERIFY_THROWS_EXCEPTION(OptionError, resolveLayerSelection(info, "fc2"));
+    try {
+        resolveLayerSelection(info, "5-3");
+        QFAIL("5-3 was accepted");
+    } catch (const OptionError& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("reversed; write it low to high (3-5)")), e.what());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestModels)

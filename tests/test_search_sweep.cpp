@@ -9,6 +9,7 @@
 #include <QDirIterator>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 
 #include "core/error.h"
@@ -82,6 +83,8 @@ private Q_SLOTS:
     void workersGiveTheSameAccuracies();
     void resumeAfterCancelBetweenRuns();
     void resumeAfterCancelInsideARun();
+    void resumeRerunsDamagedRuns();
+    void impossibleFiguresAreLeftOut();
     void foreignSweepFolderIsRefused();
     void badLayerListsWriteNothing();
     void corruptOrForeignRunsAreReportedAndLeftOut();
@@ -169,6 +172,12 @@ void TestSearchSweep::resumeAfterCancelBetweenRuns()
     QVERIFY(cancel.load());
     QVERIFY(!partial.complete());
     QCOMPARE(partial.entries.size(), 0);
+    // The stopped sweep's table says it is partial: one "pending" row per entry still to run.
+    const QList<QByteArray> csv = fileBytes(QDir(dir).filePath("sensitivity.csv")).trimmed().split('\n');
+    QCOMPARE(csv.size(), 5);
+    QVERIFY(csv[1].startsWith("0,baseline,") && csv[1].endsWith(",done"));
+    for (int i = 2; i < 5; ++i)
+        QVERIFY2(csv[i].endsWith(",pending"), csv[i].constData());
     const QString baselineSummary = QDir(dir).filePath("baseline/summary.json");
     QVERIFY(QFile::exists(baselineSummary));
     const QByteArray before = fileBytes(baselineSummary);
@@ -218,6 +227,82 @@ void TestSearchSweep::resumeAfterCancelInsideARun()
     // The resumed run ends exactly where an uninterrupted one does.
     for (int i = 0; i < done.entries.size(); ++i)
         QCOMPARE(done.entries[i].accuracy, ref_.entries[i].accuracy);
+}
+
+// `sweep --resume` once said "5 of 5 runs already finished" over a run whose summary it could not read, and
+// left that run out for good. Now a damaged run is re-run: from its checkpoint when that is good (the
+// summary and model are rebuilt from it), from scratch when the checkpoint itself is damaged.
+void TestSearchSweep::resumeRerunsDamagedRuns()
+{
+    const QString dir = tmp_.filePath(QStringLiteral("damaged"));
+    copyTree(reference_, dir);
+    const QDir root(dir);
+    {
+        const QByteArray summary = fileBytes(root.filePath("layer-02/summary.json"));
+        QFile f(root.filePath("layer-02/summary.json"));
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(summary.left(summary.size() / 2)); // cut mid-way: not JSON any more
+    }
+    {
+        QFile f(root.filePath("layer-03/checkpoint.rlk"));
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QByteArray bytes = f.readAll();
+        for (int i = 0; i < 64; ++i)
+            bytes[bytes.size() / 2 + i] = char(bytes[bytes.size() / 2 + i] ^ 0x5a);
+        f.seek(0);
+        f.write(bytes);
+    }
+    QCOMPARE(loadSweep(dir).problems.size(), 1); // the checkpoint is not read by loadSweep: only layer 2 shows
+
+    QStringList lines;
+    TrainCallbacks log;
+    log.log = [&lines](const QString& line) { lines << line; };
+    const SweepResult done = runSweep(tinySweep(), dir, log);
+    const QString all = lines.join('\n');
+    QVERIFY2(done.complete(), qPrintable(all));
+    QVERIFY2(lines.filter(QStringLiteral("2 of 4 runs already finished, 2 to go")).size() == 1, qPrintable(all));
+    QVERIFY2(lines.filter(QRegularExpression(QStringLiteral("^layer 2 .*summary.json.*re-running it from its last checkpoint$")))
+                     .size() == 1,
+             qPrintable(all));
+    QVERIFY2(lines.filter(QRegularExpression(QStringLiteral("^layer 3 .*checkpoint.rlk.*re-running it from scratch$"))).size() == 1,
+             qPrintable(all));
+    QVERIFY(QFile::exists(root.filePath("layer-02/summary.json.damaged")));
+    QVERIFY(QFile::exists(root.filePath("layer-03/checkpoint.rlk.damaged")));
+    // Both runs end exactly where the uninterrupted sweep's did.
+    QCOMPARE(done.entries.size(), ref_.entries.size());
+    for (int i = 0; i < done.entries.size(); ++i) {
+        QCOMPARE(done.entries[i].accuracy, ref_.entries[i].accuracy);
+        QCOMPARE(done.entries[i].params, ref_.entries[i].params);
+    }
+    QCOMPARE(fileBytes(root.filePath("layer-03/model.rlk")), fileBytes(QDir(reference_).filePath("layer-03/model.rlk")));
+    QCOMPARE(fileBytes(root.filePath("layer-02/model.rlk")), fileBytes(QDir(reference_).filePath("layer-02/model.rlk")));
+    // A second resume finds nothing to repair.
+    lines.clear();
+    QVERIFY(runSweep(tinySweep(), dir, log).complete());
+    QVERIFY2(lines.filter(QStringLiteral("moved the damaged")).isEmpty(), qPrintable(lines.join(QLatin1Char(10))));
+}
+
+// train_seconds 1e308 is finite, so it passed the figure check, and summing it over a layer combination then
+// overflowed and aborted `pareto --objective time`. Figures beyond any believable run are left out.
+void TestSearchSweep::impossibleFiguresAreLeftOut()
+{
+    const QString dir = tmp_.filePath(QStringLiteral("impossible"));
+    copyTree(reference_, dir);
+    const QString path = QDir(dir).filePath("layer-03/summary.json");
+    QJsonObject summary = io::readJsonObject(path);
+    summary.insert(QStringLiteral("train_seconds"), 1e308);
+    io::writeJsonAtomic(path, summary);
+    const SweepResult r = loadSweep(dir);
+    QCOMPARE(r.entries.size(), 2);
+    QCOMPARE(r.problems.size(), 1);
+    QVERIFY2(r.problems.first().contains(QStringLiteral("impossible figures")), qPrintable(r.problems.first()));
+    const ParetoFront front = paretoFront(r, Objective::Time, CompoundRule::Sum);
+    QVERIFY(!front.points.isEmpty());
+    for (const CompoundEstimate& p : front.points)
+        QVERIFY(std::isfinite(p.seconds) && p.seconds < 1e6);
+    // The table says which entry is missing and why.
+    const QByteArray csv = sensitivityCsv(r);
+    QVERIFY2(csv.contains(",unreadable\n") && csv.contains("impossible figures"), csv.constData());
 }
 
 void TestSearchSweep::foreignSweepFolderIsRefused()

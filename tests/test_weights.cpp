@@ -404,6 +404,10 @@ void TestWeights::pythonRejectsAreClear_data()
     QTest::newRow("whole pickled model")
         << "whole_model.pth" << "whole_model.pth holds a pickled Python object (torch.nn.modules.container.Sequential)";
     QTest::newRow("not weights") << "io.pth" << "io.pth does not fit Sequential: missing 0.weight; unexpected input";
+    // A TorchScript tensor record shorter than its tensor (CRCs valid): LibTorch alone would read past it.
+    QTest::newRow("TorchScript short record")
+        << "script_short_record.pt"
+        << "script_short_record.pt is damaged or not a weights file (tensor data ";
 }
 
 void TestWeights::pythonRejectsAreClear()

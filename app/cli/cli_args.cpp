@@ -124,6 +124,12 @@ QString ArgParser::required(const QString& name) const
 
 int ArgParser::intValue(const QString& name, int min, int max) const
 {
+    if (value(name).trimmed().isEmpty())
+        throw UsageError(min == max ? QStringLiteral("'%1' needs --%2 %3.").arg(command_, name).arg(min)
+                                    : QStringLiteral("'%1' needs --%2, a whole number from %3 to %4.")
+                                          .arg(command_, name)
+                                          .arg(min)
+                                          .arg(max));
     bool ok = false;
     const int v = value(name).toInt(&ok);
     if (!ok || v < min || v > max)

@@ -87,6 +87,7 @@ int main(int argc, char** argv)
         return 0;
     }
     installCancelHandler();
+    ranklab::silenceLibraryMessages();
     for (const Command& c : kCommands) {
         if (command != QLatin1String(c.name))
             continue;
@@ -95,11 +96,15 @@ int main(int argc, char** argv)
         } catch (const UsageError& e) {
             std::fprintf(stderr, "ranklab-cli %s: %s\nSee 'ranklab-cli %s --help'.\n", c.name, e.what(), c.name);
             return 2;
+        } catch (const ranklab::OptionError& e) {
+            std::fprintf(stderr, "ranklab-cli %s: %s\nSee 'ranklab-cli %s --help'.\n", c.name, e.what(), c.name);
+            return 2;
         } catch (const ranklab::Error& e) {
             std::fprintf(stderr, "ranklab-cli %s: error: %s\n", c.name, e.what());
             return 1;
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "ranklab-cli %s: internal error: %s\n", c.name, e.what());
+            // LibTorch errors carry a backtrace: only their first line, as one sentence.
+            std::fprintf(stderr, "ranklab-cli %s: error: %s\n", c.name, qPrintable(ranklab::errorSentence(e)));
             return 1;
         }
     }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QRegularExpression>
+
 #include "core/error.h"
 
 namespace ranklab::basis {
@@ -74,6 +76,13 @@ double parseSize(const QString& text)
     const double size = text.trimmed().toDouble(&ok);
     if (!ok)
         throw Error(QStringLiteral("the basis size '%1' is not a number; give a fraction of C_out (0.5) or a count (16).").arg(text));
+    // "1.0" would read as the fraction 100 % but means a basis of one filter: a count must be written as one.
+    static const QRegularExpression wholeNumber(QStringLiteral("^\\s*\\+?\\d+\\s*$"));
+    if (size >= 1 && !wholeNumber.match(text).hasMatch())
+        throw OptionError(QStringLiteral("the basis size '%1' is 1 or more, so it is a count of filters: write it as a whole "
+                                         "number (e.g. %2), or give a fraction of C_out below 1 (e.g. 0.5).")
+                              .arg(text.trimmed())
+                              .arg(std::max<qint64>(1, qint64(std::floor(std::min(size, 1e9))))));
     BasisSpec spec;
     spec.size = size;
     validateBasisSpec(spec);

@@ -18,14 +18,14 @@ QVector<BasisLayerReport> insertBasisConvs(nn::Layer& model, const ModelInfo& re
     std::sort(sorted.begin(), sorted.end());
     sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
     if (sorted.isEmpty())
-        throw Error("no layer was selected for basis convolutions.");
+        throw OptionError("no layer was selected for basis convolutions.");
 
     std::vector<std::pair<std::string, std::shared_ptr<BasisConv2d>>> built;
     QVector<BasisLayerReport> reports;
     const int count = int(registry.layers.size());
     for (int index : sorted) {
         if (index < 1 || index > count)
-            throw Error(QStringLiteral("%1 has no layer %2: its layers are numbered 1 to %3.")
+            throw OptionError(QStringLiteral("%1 has no layer %2: its layers are numbered 1 to %3.")
                             .arg(registry.spec.name)
                             .arg(index)
                             .arg(count));
@@ -36,7 +36,7 @@ QVector<BasisLayerReport> insertBasisConvs(nn::Layer& model, const ModelInfo& re
             throw Error(QStringLiteral("layer %1 (%2) is already a basis convolution.").arg(index).arg(info.name));
         const auto conv = std::dynamic_pointer_cast<nn::Conv2d>(module);
         if (!conv)
-            throw Error(QStringLiteral("layer %1 (%2) is a %3, not a Conv2d; basis convolutions replace Conv2d layers only.")
+            throw OptionError(QStringLiteral("layer %1 (%2) is a %3, not a Conv2d; basis convolutions replace Conv2d layers only.")
                             .arg(index)
                             .arg(info.name, QString::fromStdString(module->name())));
         auto layer = std::make_shared<BasisConv2d>(*conv, spec, name);

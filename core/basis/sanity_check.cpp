@@ -10,6 +10,7 @@
 #include "core/basis/skip_training.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/folder_lock.h"
 #include "core/models/registry.h"
 #include "core/train/evaluate.h"
 #include "core/train/trainer.h"
@@ -148,13 +149,14 @@ QJsonObject runSanityCheck(const SanityCheckParams& params, const QString& outDi
         for (int index : selected) {
             const LayerInfo& layer = info.layers[index - 1];
             if (layer.type != QLatin1String("Conv2d"))
-                throw Error(QStringLiteral("layer %1 (%2) is a %3, not a convolution.").arg(index).arg(layer.name, layer.type));
+                throw OptionError(QStringLiteral("layer %1 (%2) is a %3, not a convolution.").arg(index).arg(layer.name, layer.type));
             validateBasisSpec(BasisSpec{size, params.beta, params.form, BasisInit::Qr}, layer.weightShape.value(0), layer.name);
         }
     if (!params.baselineWeights.isEmpty() && !QFileInfo(params.baselineWeights).isFile())
         throw Error(QStringLiteral("the baseline weights file %1 does not exist.").arg(params.baselineWeights));
 
     const QDir dir(outDir);
+    const io::FolderLock folderLock(outDir);
     const QJsonObject stored{{QStringLiteral("kind"), QStringLiteral("sanity-check")},
                              {QStringLiteral("version"), QStringLiteral(RANKLAB_VERSION)},
                              {QStringLiteral("params"), toJson(params)}};

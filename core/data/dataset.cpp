@@ -50,7 +50,8 @@ struct IdxExpectation {
     bool balanced = false;  ///< every class has count / classes samples in each split
 };
 
-void checkIdxSplit(const IdxSplit& split, int64_t expected, const IdxExpectation& e, const QString& path)
+void checkIdxSplit(const IdxSplit& split, int64_t expected, const IdxExpectation& e, const QString& path,
+                   const QString& labelsPath)
 {
     if (split.images.size(0) != expected)
         throw Error(QStringLiteral("%1 file %2 holds %3 images, but the %1 split holds %4.")
@@ -66,7 +67,7 @@ void checkIdxSplit(const IdxSplit& split, int64_t expected, const IdxExpectation
                         .arg(e.width));
     const torch::Tensor counts = torch::bincount(split.labels, {}, e.classes);
     if (counts.size(0) != e.classes)
-        throw Error(QStringLiteral("%1 file %2 has labels outside 0..%3.").arg(e.title, path).arg(e.classes - 1));
+        throw Error(QStringLiteral("%1 file %2 has labels outside 0..%3.").arg(e.title, labelsPath).arg(e.classes - 1));
     if (e.balanced) {
         const int64_t each = expected / e.classes;
         if (!counts.eq(each).all().item<bool>())
@@ -101,8 +102,8 @@ DatasetSplits readIdxFolder(const QString& dir, const IdxExpectation* expect, co
 
     QStringList names = classNames;
     if (expect != nullptr) {
-        checkIdxSplit(train, expect->train, *expect, trainImages);
-        checkIdxSplit(test, expect->test, *expect, testImages);
+        checkIdxSplit(train, expect->train, *expect, trainImages, trainLabels);
+        checkIdxSplit(test, expect->test, *expect, testImages, testLabels);
     } else {
         int64_t largest = train.labels.numel() > 0 ? train.labels.max().item<int64_t>() : 0;
         if (test.labels.numel() > 0)
@@ -199,6 +200,12 @@ DatasetSplits loadDataset(const DataSpec& spec)
     splits.name = name;
     applySubset(splits.train, spec.subset, mixSeed(spec.seed, TrainSubsetStream), QStringLiteral("training split"));
     applySubset(splits.test, spec.testSubset, mixSeed(spec.seed, TestSubsetStream), QStringLiteral("test split"));
+    // An empty split would train nothing or report an accuracy of 0 % measured on nothing.
+    if (splits.train.size() == 0)
+        throw Error(QStringLiteral("The training split of %1 holds no images.").arg(spec.dir.isEmpty() ? name : spec.dir));
+    if (splits.test.size() == 0)
+        throw Error(QStringLiteral("The test split of %1 holds no images; a test accuracy needs at least one.")
+                        .arg(spec.dir.isEmpty() ? name : spec.dir));
     if (spec.resize > 0) {
         splits.train.images = resizeImages(splits.train.images, spec.resize);
         splits.test.images = resizeImages(splits.test.images, spec.resize);

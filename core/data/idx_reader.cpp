@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <zlib.h>
@@ -109,10 +110,22 @@ std::vector<uint64_t> readHeader(GzFile& file, const QString& path, uint32_t mag
     return sizes;
 }
 
-/// Reads exactly `bytes` payload bytes into `dest` and checks that nothing follows them.
-void readPayload(GzFile& file, const QString& path, void* dest, uint64_t bytes, const QString& what)
+/// Reads exactly `bytes` payload bytes and checks that nothing follows them. Memory grows with the bytes
+/// that actually arrive (chunks of at most 64 MiB), never with what the header claims: a damaged header
+/// that promises 68 GB in a small file costs one chunk before "truncated" is reported.
+std::vector<uint8_t>* readPayload(GzFile& file, const QString& path, uint64_t bytes, const QString& what)
 {
-    const uint64_t got = file.read(dest, bytes);
+    constexpr uint64_t kChunk = uint64_t(64) << 20;
+    auto buffer = std::make_unique<std::vector<uint8_t>>();
+    uint64_t got = 0;
+    while (got < bytes) {
+        const uint64_t want = std::min(kChunk, bytes - got);
+        buffer->resize(std::size_t(got + want));
+        const uint64_t n = file.read(buffer->data() + got, want);
+        got += n;
+        if (n < want)
+            break;
+    }
     if (got != bytes)
         throw Error(QStringLiteral("IDX file %1 is truncated: its header promises %2 (%3 bytes), but only %4 "
                                    "bytes follow.")
@@ -122,6 +135,13 @@ void readPayload(GzFile& file, const QString& path, void* dest, uint64_t bytes, 
     if (file.hasMore())
         throw Error(QStringLiteral("IDX file %1 has extra bytes after the %2 its header promises.")
                         .arg(path, what));
+    return buffer.release();
+}
+
+/// A uint8 tensor of `sizes` that owns `buffer` (no copy).
+torch::Tensor tensorOwning(std::vector<uint8_t>* buffer, at::IntArrayRef sizes)
+{
+    return torch::from_blob(buffer->data(), sizes, [buffer](void*) { delete buffer; }, torch::kUInt8);
 }
 
 } // namespace
@@ -137,10 +157,9 @@ torch::Tensor readIdxImages(const QString& path)
                         .arg(n)
                         .arg(h)
                         .arg(w));
-    torch::Tensor images = torch::empty({int64_t(n), 1, int64_t(h), int64_t(w)}, torch::kUInt8);
-    readPayload(file, path, images.data_ptr<uint8_t>(), n * h * w,
-                QStringLiteral("%1 images of %2×%3").arg(n).arg(h).arg(w));
-    return images;
+    std::vector<uint8_t>* payload =
+        readPayload(file, path, n * h * w, QStringLiteral("%1 images of %2×%3").arg(n).arg(h).arg(w));
+    return tensorOwning(payload, {int64_t(n), 1, int64_t(h), int64_t(w)});
 }
 
 torch::Tensor readIdxLabels(const QString& path)
@@ -148,9 +167,10 @@ torch::Tensor readIdxLabels(const QString& path)
     GzFile file(path);
     const std::vector<uint64_t> dims = readHeader(file, path, kLabelsMagic, "label");
     const uint64_t n = dims[0];
-    torch::Tensor raw = torch::empty({int64_t(n)}, torch::kUInt8);
-    readPayload(file, path, raw.data_ptr<uint8_t>(), n, QStringLiteral("%1 labels").arg(n));
-    return raw.to(torch::kLong);
+    if (n > kMaxPayloadBytes)
+        throw Error(QStringLiteral("IDX file %1 has an implausible header (%2 labels).").arg(path).arg(n));
+    std::vector<uint8_t>* payload = readPayload(file, path, n, QStringLiteral("%1 labels").arg(n));
+    return tensorOwning(payload, {int64_t(n)}).to(torch::kLong);
 }
 
 IdxSplit readIdxSplit(const QString& imagesPath, const QString& labelsPath)

@@ -198,7 +198,7 @@ Normalization resolveNormalization(const DataSpec& spec, const Normalization& tr
                                   : perChannel(spec.std, outChannels, "std");
     for (const double m : norm.mean)
         if (!std::isfinite(m))
-            throw Error("The normalisation mean must be a finite number.");
+            throw OptionError("The normalisation mean must be a finite number.");
     if (spec.std.isEmpty()) {
         for (int ch = 0; ch < norm.std.size(); ++ch)
             if (!(norm.std[ch] > 0.0))
@@ -208,7 +208,7 @@ Normalization resolveNormalization(const DataSpec& spec, const Normalization& tr
     }
     for (const double s : norm.std)
         if (!(s > 0.0) || !std::isfinite(s))
-            throw Error(QStringLiteral("The normalisation std must be positive, not %1.").arg(s));
+            throw OptionError(QStringLiteral("The normalisation std must be positive, not %1.").arg(s));
     return norm;
 }
 

@@ -883,7 +883,24 @@ void TorchZip::verifyChecksums()
 
 Unpickled TorchZip::unpickleData()
 {
-    const std::string pkl = readRecord("data.pkl");
+    return unpickleArchive("data.pkl", "data/");
+}
+
+void TorchZip::verifyTorchScriptTensors()
+{
+    // torch::jit::load sizes each storage by the numel its pickle claims, not by the record's length, and
+    // never checks a tensor's view against its storage: a short record is then read past its end. Unpickling
+    // both archives with RankLab's reader checks every storage against its record and every view against
+    // its storage first.
+    if (hasRecord("data.pkl"))
+        unpickleArchive("data.pkl", "data/");
+    if (hasRecord("constants.pkl"))
+        unpickleArchive("constants.pkl", "constants/");
+}
+
+Unpickled TorchZip::unpickleArchive(const std::string& pickleRecord, const std::string& tensorFolder)
+{
+    const std::string pkl = readRecord(pickleRecord);
     if (hasRecord("byteorder") && readRecord("byteorder") != "little")
         throw Error(QStringLiteral("%1 was written on a big-endian machine, which RankLab cannot read.").arg(displayName_));
 
@@ -909,7 +926,7 @@ Unpickled TorchZip::unpickleData()
                                           .arg(QString::fromStdString(key->text)));
             return cached->second;
         }
-        const std::string record = "data/" + key->text;
+        const std::string record = tensorFolder + key->text;
         if (!hasRecord(record))
             damaged(displayName_, QStringLiteral("tensor data %1 is missing").arg(QString::fromStdString(record)));
         const std::int64_t numel = numelValue->integer;

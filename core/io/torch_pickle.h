@@ -122,6 +122,11 @@ public:
     /// to the little-endian record `data/<key>` (read once per key and CRC-checked, tensors share it without
     /// copying; the location, e.g. "cuda:0", is ignored: tensors come back on the CPU).
     Unpickled unpickleData();
+    /// For torch.jit.save archives: unpickles `data.pkl` and `constants.pkl` with the checks of
+    /// unpickleData() (each storage fits its record `data/<key>` or `constants/<key>`, each tensor view fits
+    /// its storage) and throws ranklab::Error naming the first that does not. Done before torch::jit::load,
+    /// which trusts the pickle's sizes and would read past a short record.
+    void verifyTorchScriptTensors();
 
     const QString& path() const { return path_; }
     /// The file name shown in messages (no folder).
@@ -130,6 +135,8 @@ public:
 private:
     /// getRecord with errors turned into ranklab::Error and the CRC-32 checked.
     std::pair<at::DataPtr, std::size_t> fetch(const std::string& name);
+    /// Unpickles `pickleRecord` with storages resolved to the records `<tensorFolder><key>`.
+    Unpickled unpickleArchive(const std::string& pickleRecord, const std::string& tensorFolder);
 
     QString path_;
     QString displayName_;

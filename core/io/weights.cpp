@@ -192,6 +192,7 @@ StateDict readStateDict(const QString& path, WeightsFormat* detected)
         format = WeightsFormat::TorchScript;
         // LibTorch's TorchScript importer can crash on damaged code records: check them all first.
         zip.verifyChecksums();
+        zip.verifyTorchScriptTensors();
         sd = readTorchScript(path, fileName);
     } else {
         if (!zip.hasRecord("data.pkl"))

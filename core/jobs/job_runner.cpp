@@ -57,7 +57,7 @@ void JobRunner::startNext()
             } catch (const Error& e) {
                 error = QString::fromUtf8(e.what());
             } catch (const std::exception& e) {
-                error = QStringLiteral("internal error: %1").arg(QString::fromUtf8(e.what()));
+                error = errorSentence(e);
             }
             QMetaObject::invokeMethod(this, [this, job, summary, error] {
                 --running_;

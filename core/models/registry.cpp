@@ -111,7 +111,7 @@ QVector<int> resolveLayerSelection(const ModelInfo& info, const QString& selecti
     static const QRegularExpression range(QStringLiteral("^(\\d+)(?:-(\\d+))?$"));
     const QStringList tokens = selection.split(QRegularExpression(QStringLiteral("[,|\\s]+")), Qt::SkipEmptyParts);
     if (tokens.isEmpty())
-        throw Error("the layer selection is empty; give indices (4,15 or 1-5), names (layer3.0.conv2) or 'all'.");
+        throw OptionError("the layer selection is empty; give indices (4,15 or 1-5), names (layer3.0.conv2) or 'all'.");
     for (const QString& token : tokens) {
         if (token == QLatin1String("all")) {
             for (const LayerInfo& l : info.layers)
@@ -123,9 +123,14 @@ QVector<int> resolveLayerSelection(const ModelInfo& info, const QString& selecti
         if (m.hasMatch()) {
             const int first = m.captured(1).toInt();
             const int last = m.captured(2).isEmpty() ? first : m.captured(2).toInt();
-            if (first < 1 || last > count || first > last)
-                throw Error(QStringLiteral("layer '%1' is out of range: %2 has layers 1 to %3.")
-                                .arg(token, info.spec.name).arg(count));
+            if (first > last)
+                throw OptionError(QStringLiteral("layer range '%1' is reversed; write it low to high (%2-%3).")
+                                      .arg(token)
+                                      .arg(last)
+                                      .arg(first));
+            if (first < 1 || last > count)
+                throw OptionError(QStringLiteral("layer '%1' is out of range: %2 has layers 1 to %3.")
+                                      .arg(token, info.spec.name).arg(count));
             for (int i = first; i <= last; ++i)
                 chosen.insert(i);
             continue;
@@ -137,7 +142,7 @@ QVector<int> resolveLayerSelection(const ModelInfo& info, const QString& selecti
                 found = true;
             }
         if (!found)
-            throw Error(QStringLiteral("%1 has no conv or linear layer named '%2'.").arg(info.spec.name, token));
+            throw OptionError(QStringLiteral("%1 has no conv or linear layer named '%2'.").arg(info.spec.name, token));
     }
     QVector<int> sorted(chosen.begin(), chosen.end());
     std::sort(sorted.begin(), sorted.end());

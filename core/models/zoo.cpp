@@ -3,6 +3,8 @@
 #include <cmath>
 #include <map>
 
+#include <QFile>
+
 #include "core/error.h"
 #include "core/models/channel_plan.h"
 #include "core/models/resnet.h"
@@ -53,6 +55,27 @@ const std::map<std::string, std::vector<int>>& vggConfigs()
     };
     return configs;
 }
+
+/// A VGG name split into its configuration and variant: "cifar_vgg16" is vgg16 with the CIFAR head and
+/// batch norm, "vgg16_bn" vgg16 with batch norm, "vgg16" the plain one.
+struct VggName {
+    std::string base;
+    bool cifarHead = false, batchNorm = false;
+};
+
+VggName parseVggName(const std::string& name)
+{
+    VggName v{name};
+    if (v.base.rfind("cifar_", 0) == 0) {
+        v.base = v.base.substr(6);
+        v.cifarHead = v.batchNorm = true;
+    }
+    if (!v.cifarHead && v.base.size() > 3 && v.base.compare(v.base.size() - 3, 3, "_bn") == 0) {
+        v.base = v.base.substr(0, v.base.size() - 3);
+        v.batchNorm = true;
+    }
+    return v;
+}
 } // namespace
 
 std::shared_ptr<nn::Layer> createModel(const ModelSpec& spec)
@@ -60,6 +83,100 @@ std::shared_ptr<nn::Layer> createModel(const ModelSpec& spec)
     auto model = createArchitecture(spec);
     applyChannelPlan(*model, spec.channels);
     return model;
+}
+
+ModelFootprint estimateFootprint(const ModelSpec& spec)
+{
+    const std::string name = spec.name.toStdString();
+    const double in = spec.inChannels, classes = spec.numClasses, size = spec.inputSize;
+    const auto ch = [&](int64_t c) { return double(scaledChannels(c, spec.width)); };
+    ModelFootprint f;
+    if (name.find("resnet") != std::string::npos) {
+        const bool deep = name.find("34") != std::string::npos;
+        const bool cifar = name.rfind("cifar_", 0) == 0;
+        const std::vector<int> blocks = deep ? std::vector<int>{3, 4, 6, 3} : std::vector<int>{2, 2, 2, 2};
+        double planesIn = ch(64);
+        f.parameters = in * planesIn * (cifar ? 9 : 49) + 2 * planesIn;
+        const double side = cifar ? size : std::ceil(size / 2);
+        f.largestActivation = planesIn * side * side;
+        for (int stage = 0; stage < 4; ++stage) {
+            const double planes = ch(64 << stage);
+            for (int b = 0; b < blocks[stage]; ++b) {
+                f.parameters += planesIn * planes * 9 + planes * planes * 9 + 4 * planes;
+                if ((b == 0 && stage > 0) || planesIn != planes)
+                    f.parameters += planesIn * planes + 2 * planes;
+                planesIn = planes;
+            }
+        }
+        f.parameters += planesIn * classes + classes;
+        return f;
+    }
+    if (name == "lenet300") {
+        const double inF = in * size * size, h1 = ch(300), h2 = ch(100);
+        f.parameters = inF * h1 + h1 + h1 * h2 + h2 + h2 * classes + classes;
+        f.largestActivation = std::max(inF, h1);
+        return f;
+    }
+    if (name == "lenet5") {
+        const double c1 = ch(6), c2 = ch(16), f1 = ch(120), f2 = ch(84);
+        const double after = std::max<double>(0, std::floor((std::floor(size / 2) - 4) / 2));
+        f.parameters = in * c1 * 25 + c1 + c1 * c2 * 25 + c2 + c2 * after * after * f1 + f1 + f1 * f2 + f2 + f2 * classes + classes;
+        f.largestActivation = std::max(in, c1) * size * size;
+        return f;
+    }
+    const VggName vgg = parseVggName(name);
+    const bool cifarHead = vgg.cifarHead, batchNorm = vgg.batchNorm;
+    const auto config = vggConfigs().find(vgg.base);
+    if (config == vggConfigs().end())
+        return f;
+    double channels = in, side = size;
+    for (int c : config->second) {
+        if (c == 0) {
+            side = std::floor(side / 2);
+            continue;
+        }
+        const double out = ch(c);
+        f.parameters += channels * out * 9 + out + (batchNorm ? 2 * out : 0);
+        f.largestActivation = std::max(f.largestActivation, out * side * side);
+        channels = out;
+    }
+    if (cifarHead) {
+        f.parameters += channels * side * side * classes + classes;
+    } else {
+        const double hidden = ch(4096);
+        f.parameters += channels * 49 * hidden + hidden + hidden * hidden + hidden + hidden * classes + classes;
+    }
+    return f;
+}
+
+double availableMemoryBytes()
+{
+    double available = 0;
+    QFile meminfo(QStringLiteral("/proc/meminfo"));
+    if (meminfo.open(QIODevice::ReadOnly)) {
+        for (const QByteArray& line : meminfo.readAll().split('\n')) {
+            if (line.startsWith("MemAvailable:")) {
+                const QList<QByteArray> parts = line.simplified().split(' ');
+                if (parts.size() >= 2)
+                    available = parts[1].toDouble() * 1024.0;
+            }
+        }
+    }
+    const auto readNumber = [](const QString& path, double* out) {
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly))
+            return false;
+        bool ok = false;
+        *out = file.readAll().trimmed().toDouble(&ok);
+        return ok;
+    };
+    double limit = 0, current = 0;
+    if (readNumber(QStringLiteral("/sys/fs/cgroup/memory.max"), &limit) // "max" does not parse: no limit
+        && readNumber(QStringLiteral("/sys/fs/cgroup/memory.current"), &current)) {
+        const double left = std::max(0.0, limit - current);
+        available = available > 0 ? std::min(available, left) : left;
+    }
+    return available;
 }
 
 std::shared_ptr<nn::Layer> createArchitecture(const ModelSpec& spec)
@@ -73,6 +190,19 @@ std::shared_ptr<nn::Layer> createArchitecture(const ModelSpec& spec)
         throw Error("the input size must be at least 1 pixel, not " + std::to_string(spec.inputSize) + ".");
     if (!(spec.width > 0) || spec.width > 64)
         throw Error("the width multiplier must be in (0, 64], not " + std::to_string(spec.width) + ".");
+    // Refuse before allocating: an in-range width and input size can still ask for more than the machine
+    // has, and the kernel's OOM killer may then kill another process than this one.
+    const ModelFootprint footprint = estimateFootprint(spec);
+    const double available = availableMemoryBytes();
+    if (available > 0 && footprint.buildBytes() > available)
+        throw Error(QStringLiteral("model %1 at width %2 and input size %3 needs about %4 GB (%5 million parameters), "
+                                   "more than the %6 GB of memory available; choose a smaller width or input size.")
+                        .arg(spec.name)
+                        .arg(spec.width)
+                        .arg(spec.inputSize)
+                        .arg(footprint.buildBytes() / 1e9, 0, 'f', 1)
+                        .arg(footprint.parameters / 1e6, 0, 'f', 1)
+                        .arg(available / 1e9, 0, 'f', 1));
 
     if (name == "resnet18" || name == "cifar_resnet18" || name == "resnet34" || name == "cifar_resnet34") {
         const bool deep = name.find("34") != std::string::npos;
@@ -84,17 +214,9 @@ std::shared_ptr<nn::Layer> createArchitecture(const ModelSpec& spec)
         return std::make_shared<models::ResNet>(deep ? std::vector<int>{3, 4, 6, 3} : std::vector<int>{2, 2, 2, 2},
                                                 spec.numClasses, spec.inChannels, spec.width, cifar);
     }
-    std::string base = name;
-    bool cifarHead = false, batchNorm = false;
-    if (base.rfind("cifar_", 0) == 0) {
-        base = base.substr(6);
-        cifarHead = batchNorm = true;
-    }
-    if (!cifarHead && base.size() > 3 && base.compare(base.size() - 3, 3, "_bn") == 0) {
-        base = base.substr(0, base.size() - 3);
-        batchNorm = true;
-    }
-    const auto config = vggConfigs().find(base);
+    const VggName vgg = parseVggName(name);
+    const bool cifarHead = vgg.cifarHead, batchNorm = vgg.batchNorm;
+    const auto config = vggConfigs().find(vgg.base);
     if (config != vggConfigs().end() && zooModelNames().contains(spec.name))
         return std::make_shared<models::Vgg>(config->second, batchNorm, cifarHead, spec.numClasses, spec.inChannels,
                                              spec.inputSize, spec.width);

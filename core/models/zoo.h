@@ -17,6 +17,22 @@ std::shared_ptr<nn::Layer> createModel(const ModelSpec& spec);
 /// createModel() without the channel plan: the architecture's own widths.
 std::shared_ptr<nn::Layer> createArchitecture(const ModelSpec& spec);
 
+/// What building `spec` costs, from its shapes alone (nothing is allocated): the parameter count of the
+/// architecture's own widths (a channel plan only narrows it) and the largest activation of a batch-1
+/// forward, in elements.
+struct ModelFootprint {
+    double parameters = 0;
+    double largestActivation = 0;
+    /// Bytes to build the model and run the registry's batch-1 forward: float32 weights plus a few
+    /// activations of the largest size alive at once.
+    double buildBytes() const { return 4.0 * (parameters + 3.0 * largestActivation); }
+};
+ModelFootprint estimateFootprint(const ModelSpec& spec);
+
+/// The memory this process may still use: /proc/meminfo's MemAvailable, lowered to the cgroup's
+/// memory.max − memory.current where a limit is set. 0 if neither can be read (then nothing is refused).
+double availableMemoryBytes();
+
 /// Channels after the width multiplier: max(1, round(c · width)).
 int64_t scaledChannels(int64_t channels, double width);
 

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint.h"
+#include "core/io/folder_lock.h"
 #include "core/io/weights.h"
 #include "core/models/channel_plan.h"
 #include "core/models/surgery.h"
@@ -65,6 +66,7 @@ QJsonObject runPrune(const PruneParams& params, const QString& outDir, bool resu
     if (params.train.initWeights.isEmpty() || !QFileInfo(params.train.initWeights).isFile())
         throw Error(QStringLiteral("the trained weights file '%1' does not exist.").arg(params.train.initWeights));
     const QDir dir(outDir);
+    const io::FolderLock folderLock(outDir);
     if (QFileInfo::exists(dir.filePath(kReportFile)) && !resume)
         throw Error(QStringLiteral("%1 already holds a pruning; use --resume or choose another --out.").arg(outDir));
 

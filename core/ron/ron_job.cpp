@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint.h"
+#include "core/io/folder_lock.h"
 #include "core/io/weights.h"
 #include "core/models/channel_plan.h"
 #include "core/models/surgery.h"
@@ -353,6 +354,7 @@ SpectrumReport runSpectrum(const SpectrumParams& params, const QString& outDir, 
     Teacher t = loadTeacher(params.model, params.data, params.weights, callbacks);
     const auto points = makeCapturePoints(*t.chain, t.chain->resolveCapturePoints(params.layers));
     io::ensureWritableDir(outDir);
+    const io::FolderLock folderLock(outDir);
     StreamOptions options;
     options.method = params.method;
     options.sketchSize = params.sketchSize;
@@ -507,6 +509,17 @@ RonReport runRon(const RonParams& params, const QString& outDir, const TrainCall
         throw Error("the number of fine-tuning epochs cannot be negative.");
     train::applyThreadCount(params.threads);
     Teacher t = loadTeacher(params.model, params.data, params.weights, callbacks);
+    // The default (1000) shrinks to a smaller test split, with a log line; a larger count asked for is refused.
+    if (params.heldOut > t.data.test.size() && params.heldOut == RonParams{}.heldOut)
+        log(QStringLiteral("the test split holds %1 images, fewer than the default %2 held-out images: using all of them")
+                .arg(t.data.test.size())
+                .arg(params.heldOut));
+    else if (params.heldOut > t.data.test.size())
+        throw OptionError(QStringLiteral("--held-out %1 asks for more images than the %2 of the test split of %3; give at "
+                                         "most %2.")
+                              .arg(params.heldOut)
+                              .arg(t.data.test.size())
+                              .arg(t.data.name));
     const auto [firstUnit, lastUnit] = t.chain->resolveUnitRange(params.layers);
     std::vector<std::pair<int, bool>> wanted;
     for (int u = firstUnit; u <= lastUnit; ++u) {
@@ -540,6 +553,7 @@ RonReport runRon(const RonParams& params, const QString& outDir, const TrainCall
 
     // Run folder: params.json identifies the build; a rerun with the same parameters resumes.
     io::ensureWritableDir(outDir);
+    const io::FolderLock folderLock(outDir);
     const QDir dir(outDir);
     QJsonObject stored = toJson(params);
     const QString paramsPath = dir.filePath(QStringLiteral("params.json"));

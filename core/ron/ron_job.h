@@ -96,7 +96,7 @@ struct RonParams {
     int batchSize = 128;
     SketchMethod method = SketchMethod::Auto;
     int sketchSize = 256;       ///< ℓ / k floor for fd / rand (raised to 2R for explicit and factor ranks)
-    int heldOut = 1000;         ///< test images for the per-layer error report (0: skip it)
+    int heldOut = 1000;         ///< test images for the per-layer error report (0: skip it); this default shrinks to a smaller test split, a larger count given is refused
     int latencyRepeats = 20;    ///< forwards per latency measurement (median reported); 0: skip latency
     int latencyThreads = 1;     ///< intra-op threads while timing
     TrainParams finetune;       ///< fine-tuning schedule; finetune.epochs = 0: no fine-tuning

@@ -200,15 +200,15 @@ int TeacherChain::resolveBound(const QString& token, bool first) const
             return u;
     const QVector<int> indices = resolveLayerSelection(info_, token.trimmed());
     if (indices.size() != 1)
-        throw Error(QStringLiteral("'%1' names more than one layer; give one layer per end of the range.").arg(token));
+        throw OptionError(QStringLiteral("'%1' names more than one layer; give one layer per end of the range.").arg(token));
     const int index = indices.first();
     const int u = unitOfIndex(index);
     if (u < 0)
-        throw Error(QStringLiteral("layer %1 belongs to no unit RON can replace.").arg(index));
+        throw OptionError(QStringLiteral("layer %1 belongs to no unit RON can replace.").arg(index));
     const ChainUnit& unit = units_[size_t(u)];
     const int edge = first ? unit.firstIndex : unit.lastIndex;
     if (index != edge)
-        throw Error(QStringLiteral("layer %1 (%2) %3 %4 (layers %5 to %6); the range must %7 at layer %8.")
+        throw OptionError(QStringLiteral("layer %1 (%2) %3 %4 (layers %5 to %6); the range must %7 at layer %8.")
                         .arg(index)
                         .arg(info_.layers[index - 1].name)
                         .arg(unit.block ? QStringLiteral("cuts the residual block") : QStringLiteral("is inside the unit"))
@@ -224,14 +224,14 @@ std::pair<int, int> TeacherChain::resolveUnitRange(const QString& text) const
 {
     const QString t = text.trimmed();
     if (t.contains(QLatin1Char(',')) || t.contains(QRegularExpression(QStringLiteral("\\s"))))
-        throw Error(QStringLiteral("the modified layers must be one contiguous range K1-K2, not '%1'.").arg(text));
+        throw OptionError(QStringLiteral("the modified layers must be one contiguous range K1-K2, not '%1'.").arg(text));
     const QStringList parts = t.split(QLatin1Char('-'));
     if (t.isEmpty() || parts.size() > 2 || parts.contains(QString()))
-        throw Error(QStringLiteral("'%1' is not a layer range; write K1-K2 with registry indices or names.").arg(text));
+        throw OptionError(QStringLiteral("'%1' is not a layer range; write K1-K2 with registry indices or names.").arg(text));
     const int first = resolveBound(parts.first(), true);
     const int last = resolveBound(parts.last(), false);
     if (last < first)
-        throw Error(QStringLiteral("the layer range '%1' is reversed; write the earlier layer first.").arg(text));
+        throw OptionError(QStringLiteral("the layer range '%1' is reversed; write the earlier layer first.").arg(text));
     return {first, last};
 }
 
@@ -244,7 +244,7 @@ std::vector<std::pair<int, bool>> TeacherChain::resolveCapturePoints(const QStri
     };
     const QStringList tokens = selection.split(QRegularExpression(QStringLiteral("[,\\s]+")), Qt::SkipEmptyParts);
     if (tokens.isEmpty())
-        throw Error("the layer selection is empty; give indices (4,15 or 1-5), names (features.10, layer3.1) or 'all'.");
+        throw OptionError("the layer selection is empty; give indices (4,15 or 1-5), names (features.10, layer3.1) or 'all'.");
     for (const QString& token : tokens) {
         bool isUnit = false;
         for (int u = 0; u < int(units_.size()); ++u)
@@ -265,7 +265,7 @@ std::vector<std::pair<int, bool>> TeacherChain::resolveCapturePoints(const QStri
         for (int index : resolveLayerSelection(info_, token)) {
             const int u = unitOfIndex(index);
             if (u < 0)
-                throw Error(QStringLiteral("layer %1 belongs to no unit RON can analyse.").arg(index));
+                throw OptionError(QStringLiteral("layer %1 belongs to no unit RON can analyse.").arg(index));
             push(u, units_[size_t(u)].block && index == units_[size_t(u)].firstIndex);
         }
     }

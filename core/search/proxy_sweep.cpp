@@ -12,6 +12,7 @@
 #include "core/data/dataset.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/folder_lock.h"
 #include "core/io/weights.h"
 #include "core/models/surgery.h"
 #include "core/models/zoo.h"
@@ -77,6 +78,7 @@ SweepResult runProxySweep(const ProxySweepParams& params, const QString& outDir,
     plan::SweepPlan sweepPlan = plan::planSweep(asSweep);
     for (plan::PlannedEntry& e : sweepPlan.entries)
         e.runDir = QStringLiteral("proxy/") + e.runDir + QStringLiteral(".json");
+    const io::FolderLock folderLock(outDir);
     files::writeOrCheckSweepFile(outDir, plan::sweepFileJson(SweepKind::Proxy, params.train, params.basis,
                                                              params.train.epochs, toJson(params), sweepPlan.entries,
                                                              false));

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cmath>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -15,9 +17,13 @@
 
 #include "core/basis/skip_training.h"
 #include "core/error.h"
+#include "core/io/atomic_file.h"
+#include "core/io/checkpoint.h"
+#include "core/io/folder_lock.h"
 #include "core/models/registry.h"
 #include "core/search/sweep_files.h"
 #include "core/search/sweep_plan.h"
+#include "core/train/metrics_file.h"
 #include "core/train/trainer.h"
 #include "ranklab/version.h"
 
@@ -153,7 +159,7 @@ LayerGroup parseLayerGroup(const QString& text)
 {
     const int eq = int(text.indexOf(QLatin1Char('=')));
     if (eq <= 0 || eq == text.size() - 1)
-        throw Error(QStringLiteral("a group is NAME=LAYERS (e.g. light=1-5), not '%1'.").arg(text));
+        throw OptionError(QStringLiteral("a group is NAME=LAYERS (e.g. light=1-5), not '%1'.").arg(text));
     LayerGroup g{text.left(eq).trimmed(), text.mid(eq + 1).trimmed()};
     static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9_-]+$"));
     if (!valid.match(g.name).hasMatch())
@@ -181,11 +187,11 @@ SweepPlan planSweep(const SweepParams& params)
     plan.registry = describeForSweep(params.train.model);
     const auto checkConvs = [&](const QVector<int>& indices, const QString& what) {
         if (indices.isEmpty())
-            throw Error(QStringLiteral("%1 selects no conv layer; the sweep needs at least one.").arg(what));
+            throw OptionError(QStringLiteral("%1 selects no conv layer; the sweep needs at least one.").arg(what));
         for (int index : indices) {
             const LayerInfo& layer = plan.registry.layers[index - 1];
             if (layer.type != QLatin1String("Conv2d"))
-                throw Error(QStringLiteral("layer %1 (%2) is a %3; basis convolutions replace Conv2d layers only.")
+                throw OptionError(QStringLiteral("layer %1 (%2) is a %3; basis convolutions replace Conv2d layers only.")
                                 .arg(index)
                                 .arg(layer.name, layer.type));
             basis::validateBasisSpec(params.basis, layer.weightShape.value(0), layer.name);
@@ -263,10 +269,98 @@ int threadShare(int totalThreads, int workers)
 
 } // namespace plan
 
+namespace {
+
+/// The first sentence of an Error, without its final period (to be embedded in a log line).
+QString reason(const std::exception& e)
+{
+    QString what = QString::fromUtf8(e.what());
+    if (what.endsWith(QLatin1Char('.')))
+        what.chop(1);
+    return what;
+}
+
+/// Renames `path` to `path.damaged` (replacing an older one), so that nothing is deleted.
+void moveAside(const QString& path)
+{
+    const QString target = path + QStringLiteral(".damaged");
+    QFile::remove(target);
+    if (!QFile::rename(path, target))
+        throw Error(QStringLiteral("cannot move the damaged file %1 aside; delete it and resume again.").arg(path));
+}
+
+/// Before a sweep resumes, each run folder is checked file by file: a damaged run is re-run instead of
+/// being counted as finished (or stopping the sweep). What can be rebuilt from a good checkpoint is
+/// (summary.json, model.rlk: the run resumes after its last epoch and writes them again); a damaged
+/// checkpoint or metrics.csv restarts the run from scratch; a damaged params.json moves the whole folder
+/// aside. Damaged files are renamed `NAME.damaged`, never deleted. Returns a log line, or "" when the run
+/// folder is sound (or empty).
+QString repairRunFolder(const QString& runDir, const QString& label)
+{
+    const QDir dir(runDir);
+    if (!dir.exists())
+        return {};
+    const QString params = dir.filePath(files::kParamsFile), summary = dir.filePath(files::kSummaryFile);
+    const QString checkpoint = dir.filePath(QStringLiteral("checkpoint.rlk")), metrics = dir.filePath(QStringLiteral("metrics.csv"));
+    const QString weights = dir.filePath(QStringLiteral("model.rlk"));
+    if (QFileInfo::exists(params)) {
+        try {
+            io::readJsonObject(params);
+        } catch (const std::exception& e) {
+            QString aside = runDir + QStringLiteral(".damaged");
+            QDir(aside).removeRecursively();
+            if (!QDir().rename(runDir, aside))
+                throw Error(QStringLiteral("cannot move the damaged run folder %1 aside; delete it and resume again.").arg(runDir));
+            return QStringLiteral("%1: %2; moved its folder aside to %3 and re-running it from scratch")
+                .arg(label, reason(e), aside);
+        }
+    }
+    QStringList damaged;
+    bool fromScratch = false;
+    const auto check = [&](const QString& path, const std::function<void()>& read, bool needsRestart) {
+        if (!QFileInfo::exists(path))
+            return;
+        try {
+            read();
+        } catch (const std::exception& e) {
+            damaged << reason(e);
+            fromScratch = fromScratch || needsRestart;
+        }
+    };
+    check(checkpoint, [&] { io::readCheckpoint(checkpoint); }, true);
+    check(metrics, [&] { readMetricsCsv(metrics); }, true);
+    check(summary, [&] {
+        const QJsonObject o = io::readJsonObject(summary);
+        for (const char* key : {"final_test_top1", "final_test_loss", "train_seconds"}) {
+            const double v = o.value(QLatin1String(key)).toDouble(std::nan(""));
+            if (!std::isfinite(v))
+                throw Error(QStringLiteral("%1 has no number %2").arg(summary, QLatin1String(key)));
+        }
+        if (o.value(QStringLiteral("status")).toString() != QLatin1String("completed"))
+            throw Error(QStringLiteral("%1 does not say the run completed").arg(summary));
+    }, false);
+    check(weights, [&] { io::readCheckpoint(weights); }, false);
+    if (damaged.isEmpty())
+        return {};
+    // Without a checkpoint a damaged summary or model cannot be rebuilt: the run starts again.
+    if (!QFileInfo::exists(checkpoint))
+        fromScratch = true;
+    const QStringList rebuilt = fromScratch ? QStringList{summary, weights, checkpoint, metrics} : QStringList{summary, weights};
+    for (const QString& path : rebuilt)
+        if (QFileInfo::exists(path))
+            moveAside(path);
+    return QStringLiteral("%1: %2; moved the damaged files aside (*.damaged) and re-running it %3")
+        .arg(label, damaged.join(QStringLiteral("; ")),
+             fromScratch ? QStringLiteral("from scratch") : QStringLiteral("from its last checkpoint"));
+}
+
+} // namespace
+
 SweepResult runSweep(const SweepParams& params, const QString& outDir, const TrainCallbacks& callbacks,
                      const std::atomic_bool* cancel)
 {
     plan::SweepPlan sweepPlan = plan::planSweep(params);
+    const io::FolderLock folderLock(outDir);
     files::writeOrCheckSweepFile(outDir, plan::sweepFileJson(sweepPlan.kind, params.train, params.basis,
                                                              sweepPlan.skipEpochs, toJson(params), sweepPlan.entries,
                                                              true));
@@ -283,7 +377,13 @@ SweepResult runSweep(const SweepParams& params, const QString& outDir, const Tra
         run.basisParams.train.threads = share;
         runs.push_back(run);
     }
-    // Finished runs are left exactly as they are.
+    // Finished runs are left exactly as they are; damaged ones are re-run (repairRunFolder).
+    QStringList repairs;
+    for (const PlannedRun& run : runs) {
+        const QString line = repairRunFolder(run.dir, run.label);
+        if (!line.isEmpty())
+            repairs << line;
+    }
     QVector<int> todo;
     int finishedBefore = 0;
     for (int i = 0; i < runs.size(); ++i) {
@@ -293,6 +393,8 @@ SweepResult runSweep(const SweepParams& params, const QString& outDir, const Tra
             todo.push_back(i);
     }
     SweepProgress progress(callbacks, int(runs.size()), finishedBefore);
+    for (const QString& line : repairs)
+        progress.log(line);
     if (finishedBefore > 0)
         progress.log(QStringLiteral("sweep %1: %2 of %3 runs already finished, %4 to go")
                          .arg(outDir)

@@ -39,6 +39,11 @@ QJsonArray toJsonArray(const QVector<int>& v)
     return a;
 }
 
+/// Bounds of a believable run: a training of more than ~30 years or a model of more than 10¹³ parameters
+/// is a damaged file (and sums of such figures, e.g. the time of a layer combination, would overflow).
+constexpr double kMaxRunSeconds = 1e9;
+constexpr qint64 kMaxRunParams = 10000000000000LL;
+
 /// A finite number stored under `key`, or an Error naming the key and the file.
 double requiredNumber(const QJsonObject& o, const QString& key, const QString& file)
 {
@@ -46,6 +51,15 @@ double requiredNumber(const QJsonObject& o, const QString& key, const QString& f
     if (!v.isDouble() || !std::isfinite(v.toDouble()))
         throw Error(QStringLiteral("%1 has no number \"%2\"").arg(file, key));
     return v.toDouble();
+}
+
+/// A parameter count stored under `key` (checked before the conversion to an integer).
+qint64 requiredCount(const QJsonObject& o, const QString& key, const QString& file)
+{
+    const double v = requiredNumber(o, key, file);
+    if (v <= 0 || v > double(kMaxRunParams))
+        throw Error(QStringLiteral("%1 holds an impossible \"%2\": %3").arg(file, key).arg(v));
+    return qint64(v);
 }
 
 /// Reads a finished trained run's summary; throws Error (a sentence fragment without the final period)
@@ -83,9 +97,9 @@ RunRead readTrainedRun(const QString& runDir, const QJsonObject& sweepTrain, con
     r.accuracy = requiredNumber(summary, QStringLiteral("final_test_top1"), summaryPath);
     r.loss = requiredNumber(summary, QStringLiteral("final_test_loss"), summaryPath);
     r.seconds = requiredNumber(summary, QStringLiteral("train_seconds"), summaryPath);
-    r.params = qint64(requiredNumber(summary, basisRun ? QStringLiteral("basis_params") : QStringLiteral("params"),
-                                     summaryPath));
-    if (r.accuracy < 0 || r.accuracy > 1 || r.seconds < 0 || r.params <= 0)
+    r.params = requiredCount(summary, basisRun ? QStringLiteral("basis_params") : QStringLiteral("params"), summaryPath);
+    if (r.accuracy < 0 || r.accuracy > 1 || r.seconds < 0 || r.seconds > kMaxRunSeconds || r.params <= 0
+        || r.params > kMaxRunParams)
         throw Error(QStringLiteral("%1 holds impossible figures").arg(summaryPath));
     if (basisRun) {
         double sum = 0;
@@ -114,9 +128,10 @@ RunRead readProxyEntry(const QString& path)
     r.accuracy = requiredNumber(o, QStringLiteral("accuracy"), path);
     r.loss = requiredNumber(o, QStringLiteral("loss"), path);
     r.seconds = requiredNumber(o, QStringLiteral("seconds"), path);
-    r.params = qint64(requiredNumber(o, QStringLiteral("params"), path));
+    r.params = requiredCount(o, QStringLiteral("params"), path);
     r.reconstructionError = requiredNumber(o, QStringLiteral("reconstruction_error"), path);
-    if (r.accuracy < 0 || r.accuracy > 1 || r.params <= 0)
+    if (r.accuracy < 0 || r.accuracy > 1 || r.params <= 0 || r.params > kMaxRunParams || r.seconds < 0
+        || r.seconds > kMaxRunSeconds)
         throw Error(QStringLiteral("%1 holds impossible figures").arg(path));
     return r;
 }
@@ -283,9 +298,10 @@ SweepResult loadSweep(const QString& dir)
 QByteArray sensitivityCsv(const SweepResult& result)
 {
     QString csv = QStringLiteral(
-        "index,name,layers,accuracy,acc_drop,seconds,seconds_delta,params,params_delta,score,reconstruction_error,run_dir\n");
+        "index,name,layers,accuracy,acc_drop,seconds,seconds_delta,params,params_delta,score,reconstruction_error,run_dir,"
+        "status\n");
     const SweepBaseline& b = result.baseline;
-    csv += QStringLiteral("0,baseline,,%1,0,%2,0,%3,0,0,0,%4\n")
+    csv += QStringLiteral("0,baseline,,%1,0,%2,0,%3,0,0,0,%4,done\n")
                .arg(b.accuracy, 0, 'g', 10)
                .arg(b.seconds, 0, 'g', 10)
                .arg(b.params)
@@ -294,7 +310,7 @@ QByteArray sensitivityCsv(const SweepResult& result)
         QStringList layers;
         for (int l : s.layers)
             layers.push_back(QString::number(l));
-        csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12\n")
+        csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,done\n")
                    .arg(s.index)
                    .arg(csvField(s.name), layers.join(QLatin1Char(' ')))
                    .arg(s.accuracy, 0, 'g', 10)
@@ -307,6 +323,12 @@ QByteArray sensitivityCsv(const SweepResult& result)
                    .arg(s.reconstructionError, 0, 'g', 10)
                    .arg(csvField(s.runDir));
     }
+    // A sweep that stopped or failed part-way says so in the table itself: one row per entry still to run
+    // ("pending") and per entry whose files could not be read ("unreadable"), figures left empty.
+    for (const QString& label : result.pending)
+        csv += QStringLiteral(",%1,,,,,,,,,,,pending\n").arg(csvField(label));
+    for (const QString& problem : result.problems)
+        csv += QStringLiteral(",%1,,,,,,,,,,,unreadable\n").arg(csvField(problem));
     return csv.toUtf8();
 }
 

@@ -76,8 +76,10 @@ struct SweepResult {
 SweepResult loadSweep(const QString& dir);
 
 /// The sensitivity table as CSV: header "index,name,layers,accuracy,acc_drop,seconds,seconds_delta,params,
-/// params_delta,score,reconstruction_error,run_dir", a "baseline" row (index 0) first, then one row per
-/// entry; layers are space-separated indices.
+/// params_delta,score,reconstruction_error,run_dir,status", a "baseline" row (index 0) first, then one row
+/// per finished entry (status "done"); layers are space-separated indices. A partial sweep ends with one row
+/// per entry not yet run (status "pending", name = its label) and per entry left out as unreadable (status
+/// "unreadable", name = the sentence saying why), their figures empty.
 QByteArray sensitivityCsv(const SweepResult& result);
 /// The same as JSON: {"kind", "model", "dataset", "basis", "epochs", "skip_epochs", "baseline": {...},
 /// "entries": [{"index", "name", "layers", "accuracy", "acc_drop", "seconds", "seconds_delta", "params",

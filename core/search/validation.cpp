@@ -7,6 +7,7 @@
 #include "core/basis/skip_training.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/folder_lock.h"
 
 namespace ranklab::search {
 
@@ -47,6 +48,7 @@ QVector<ValidationRow> runValidation(const SweepResult& sweep, const QVector<QVe
         planned.push_back(row);
     }
     io::ensureWritableDir(outDir);
+    const io::FolderLock folderLock(outDir);
     QVector<ValidationRow> rows;
     const QDir root(outDir);
     for (ValidationRow row : planned) {

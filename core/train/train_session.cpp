@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint.h"
+#include "core/io/folder_lock.h"
 #include "core/io/weights.h"
 #include "core/models/zoo.h"
 #include "core/train/evaluate_internal.h"
@@ -191,6 +192,10 @@ void TrainSession::prepare(bool resume, const TrainHooks& hooks)
                         .arg(params_.startEpoch));
 
     io::ensureWritableDir(outDir_);
+    // The lock comes before the folder is inspected: two runs started at once into one --out cannot both
+    // find it empty.
+    if (!lock_)
+        lock_ = std::make_unique<io::FolderLock>(outDir_);
     const QDir dir(outDir_);
     const QJsonObject stored{{QStringLiteral("kind"), kind_},
                              {QStringLiteral("version"), QStringLiteral(RANKLAB_VERSION)},
@@ -198,17 +203,30 @@ void TrainSession::prepare(bool resume, const TrainHooks& hooks)
                              {QStringLiteral("job"), jobParams_}};
     if (QFileInfo::exists(dir.filePath(kParamsFile))) {
         if (!resume)
-            throw Error(QStringLiteral("%1 already holds a run; use --resume to continue it or choose another --out.")
-                            .arg(outDir_));
-        QJsonObject previous = io::readJsonObject(dir.filePath(kParamsFile));
-        QJsonObject a = previous.value(QStringLiteral("params")).toObject(), b = toJson(params_);
-        a.remove(QStringLiteral("threads"));
-        b.remove(QStringLiteral("threads"));
-        if (a != b || previous.value(QStringLiteral("job")).toObject() != jobParams_
-            || previous.value(QStringLiteral("kind")).toString() != kind_)
-            throw Error(QStringLiteral("%1 holds a run with different parameters; resume it with the same options or "
+            throw Error(QStringLiteral("%1 already holds a run; use --resume to continue it, or delete the folder or "
                                        "choose another --out.")
                             .arg(outDir_));
+        QJsonObject previous = io::readJsonObject(dir.filePath(kParamsFile));
+        QJsonObject was = previous, now = stored;
+        for (QJsonObject* o : {&was, &now}) {
+            QJsonObject p = o->value(QStringLiteral("params")).toObject();
+            p.remove(QStringLiteral("threads"));
+            o->insert(QStringLiteral("params"), p);
+            o->remove(QStringLiteral("version"));
+        }
+        const QStringList differences = io::jsonDifferences(was, now);
+        const bool trainedSomething = QFileInfo::exists(dir.filePath(kCheckpointFile))
+                                      || QFileInfo::exists(dir.filePath(kSummaryFile));
+        if (!differences.isEmpty() && trainedSomething)
+            throw Error(QStringLiteral("%1 holds a run with different parameters (%2); resume it with the same options, "
+                                       "or delete the folder or choose another --out.")
+                            .arg(outDir_, differences.join(QStringLiteral("; "))));
+        if (!differences.isEmpty()) {
+            // Nothing was trained there (e.g. it diverged in its first epoch): nothing is lost by starting over.
+            log(QStringLiteral("%1 holds a run that finished no epoch (%2); starting it afresh with these parameters")
+                    .arg(outDir_, differences.join(QStringLiteral("; "))));
+            restartInPlace_ = true;
+        }
     }
 
     torch::manual_seed(params_.seed);
@@ -234,8 +252,10 @@ void TrainSession::prepare(bool resume, const TrainHooks& hooks)
     if (hooks.validate)
         hooks.validate(*this);
     // Only a run that could start leaves a folder behind: bad data or options leave nothing to resume.
-    if (!QFileInfo::exists(dir.filePath(kParamsFile)))
+    if (restartInPlace_ || !QFileInfo::exists(dir.filePath(kParamsFile))) {
+        QFile::remove(dir.filePath(kMetricsFile));
         io::writeJsonAtomic(dir.filePath(kParamsFile), stored);
+    }
     trainLoader_ = std::make_unique<data::BatchLoader>(data_.train, data_.norm, data_.outChannels, params_.batchSize,
                                                        true, dataSpec.augment, dataSpec.cropPadding, params_.seed);
     testLoader_ = std::make_unique<data::BatchLoader>(data_.test, data_.norm, data_.outChannels, params_.evalBatchSize,
@@ -263,6 +283,7 @@ int TrainSession::loadCheckpoint(const TrainHooks& hooks)
         return params_.startEpoch;
     const io::Checkpoint checkpoint = io::readCheckpoint(path);
     const int epochsDone = checkpoint.meta.value(QStringLiteral("epochs_done")).toInt(-1);
+    secondsBefore_ = std::max(0.0, checkpoint.meta.value(QStringLiteral("total_seconds")).toDouble());
     if (epochsDone < params_.startEpoch || epochsDone > params_.epochs)
         throw Error(QStringLiteral("%1 does not belong to this run (epochs done: %2).").arg(path).arg(epochsDone));
     // The checkpoint holds the structure of the last epoch it trained; the loop then applies the next
@@ -301,7 +322,8 @@ void TrainSession::saveCheckpoint(int epochsDone) const
     checkpoint.meta = QJsonObject{{QStringLiteral("epochs_done"), epochsDone},
                                   {QStringLiteral("kind"), kind_},
                                   {QStringLiteral("version"), QStringLiteral(RANKLAB_VERSION)},
-                                  {QStringLiteral("params"), toJson(params_)}};
+                                  {QStringLiteral("params"), toJson(params_)},
+                                  {QStringLiteral("total_seconds"), secondsBefore_ + secondsSince(invocationStart_)}};
     io::writeCheckpoint(QDir(outDir_).filePath(kCheckpointFile), checkpoint);
 }
 
@@ -407,7 +429,7 @@ TrainSummary TrainSession::run(bool resume, const TrainHooks& hooks)
         return done;
     }
     prepare(resume, hooks);
-    const int firstEpoch = resume ? loadCheckpoint(hooks) : params_.startEpoch;
+    const int firstEpoch = resume && !restartInPlace_ ? loadCheckpoint(hooks) : params_.startEpoch;
 
     TrainSummary summary;
     summary.status = QStringLiteral("completed");
@@ -451,7 +473,8 @@ TrainSummary TrainSession::run(bool resume, const TrainHooks& hooks)
     }
     for (const auto& p : model_->parameters())
         summary.params += p.numel();
-    summary.totalSeconds = secondsSince(runStart);
+    // A resumed run counts its earlier invocations too (up to their last checkpoint).
+    summary.totalSeconds = secondsBefore_ + secondsSince(runStart);
     if (hooks.summaryExtra)
         summary.extra = hooks.summaryExtra(*this);
     if (summary.status == QLatin1String("completed")) {

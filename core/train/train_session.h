@@ -2,6 +2,7 @@
 // Internal header (torch types): the training loop that runTraining and the experiment jobs share.
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -11,6 +12,10 @@
 #include "core/models/layers.h"
 #include "core/train/sgd.h"
 #include "core/train/train_params.h"
+
+namespace ranklab::io {
+class FolderLock;
+}
 
 namespace ranklab::train {
 
@@ -77,6 +82,11 @@ private:
     std::shared_ptr<nn::Layer> model_;
     std::unique_ptr<Sgd> optimizer_;
     QVector<EpochMetrics> history_;
+    std::unique_ptr<io::FolderLock> lock_; ///< held from prepare() to the end of the session
+    bool restartInPlace_ = false;          ///< the folder held a run that finished no epoch: start it afresh
+    /// Wall seconds of earlier invocations of this run up to their last checkpoint (resume), and this one's start.
+    double secondsBefore_ = 0;
+    std::chrono::steady_clock::time_point invocationStart_ = std::chrono::steady_clock::now();
     // ETA bookkeeping: seconds per training step and per evaluation, measured in this process.
     double stepSeconds_ = 0, lastEvalSeconds_ = 0;
     int64_t timedSteps_ = 0;
