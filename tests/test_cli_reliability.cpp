@@ -7,11 +7,15 @@
 
 #include <csignal>
 
+#include <QBuffer>
 #include <QDirIterator>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QRandomGenerator>
+#include <QImage>
 #include <QTemporaryDir>
+
+#include <zlib.h>
 
 #include "core/io/atomic_file.h"
 #include "tests/cli_process.h"
@@ -132,6 +136,7 @@ private Q_SLOTS:
     void killedSweepResumesByteIdentical();
     void divergedRunCanBeRetriedInPlace();
     void fullDiskKeepsTheReason();
+    void libraryChatterStaysOffStderr();
 
 private:
     QTemporaryDir tmp_;
@@ -374,6 +379,55 @@ void TestCliReliability::fullDiskKeepsTheReason()
     QCOMPARE(p.exitCode(), 1);
     QVERIFY2(oneClearSentence(err, "No space left on device"), err.constData());
     QVERIFY2(!out.contains("checkpoint.rlk") && !out.contains("model.rlk") && !out.contains(".tmp"), out.constData());
+}
+
+namespace {
+/// A PNG chunk: length, type, data, CRC-32 of type and data.
+QByteArray pngChunk(const QByteArray& type, const QByteArray& data)
+{
+    QByteArray out;
+    const auto be32 = [&out](quint32 v) {
+        for (int i = 3; i >= 0; --i)
+            out.append(char((v >> (8 * i)) & 0xff));
+    };
+    be32(quint32(data.size()));
+    out += type + data;
+    be32(quint32(crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>((type + data).constData()), uInt(type.size() + data.size()))));
+    return out;
+}
+} // namespace
+
+// libpng's warnings (through Qt's message handler) and its errors (printed straight to stderr) came before
+// the sentence; Qt and LibTorch internals likewise. Now an ImageFolder with an undecodable PNG and PNGs with
+// a malformed colour profile gives the progress line and the one sentence, nothing else.
+void TestCliReliability::libraryChatterStaysOffStderr()
+{
+    const QString dir = tmp_.filePath(QStringLiteral("chatter"));
+    QImage image(6, 6, QImage::Format_Grayscale8);
+    image.fill(90);
+    QByteArray png;
+    {
+        QBuffer buffer(&png);
+        QVERIFY(buffer.open(QIODevice::WriteOnly) && image.save(&buffer, "PNG"));
+    }
+    // After the 8-byte signature and the 25-byte IHDR chunk: an iCCP chunk whose profile is too short.
+    const QByteArray badProfile = png.left(33) + pngChunk("iCCP", QByteArray("bogus\0\0", 7) + qCompress(QByteArray(40, 'x')).mid(4)) + png.mid(33);
+    for (const char* cls : {"a", "b"}) {
+        QVERIFY(QDir().mkpath(dir + "/" + cls));
+        for (int i = 0; i < 3; ++i) {
+            QFile f(QStringLiteral("%1/%2/%3.png").arg(dir, QLatin1String(cls)).arg(i));
+            QVERIFY(f.open(QIODevice::WriteOnly) && f.write(badProfile) == badProfile.size());
+        }
+    }
+    QFile broken(dir + "/a/broken.png");
+    QVERIFY(broken.open(QIODevice::WriteOnly) && broken.write("\x89PNG\r\n\x1a\nthis is not a png") > 0);
+    broken.close();
+    const Result r = runCli({"train", "--model", "lenet300", "--dataset", "imagefolder", "--data-dir", dir, "--epochs", "1",
+                             "--out", tmp_.filePath(QStringLiteral("chatter-run"))});
+    QCOMPARE(r.code, 1);
+    const QList<QByteArray> lines = r.err.trimmed().split('\n');
+    QVERIFY2(lines.size() == 2 && lines[0].startsWith("loading imagefolder") && oneClearSentence(r.err, "broken.png cannot be read"),
+             r.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestCliReliability)

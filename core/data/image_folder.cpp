@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <QDir>
 #include <QFileInfo>
@@ -19,6 +24,44 @@ namespace {
 struct Sample {
     QString path;
     int64_t label = 0;
+};
+
+/// While image files are decoded, libpng's own error lines ("libpng error: …"), which it prints straight to
+/// stderr because Qt installs no error callback for it, are discarded: a file that cannot be decoded is
+/// reported once, as the sentence naming it. RANKLAB_VERBOSE=1 keeps them. Restores stderr on destruction
+/// (also when an Error propagates). Process-wide while it lives: used only around the decoding phase.
+class QuietDecoderStderr {
+public:
+    QuietDecoderStderr()
+    {
+        if (qEnvironmentVariableIntValue("RANKLAB_VERBOSE") == 1)
+            return;
+        std::fflush(stderr);
+        saved_ = ::dup(STDERR_FILENO);
+        const int devNull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (saved_ < 0 || devNull < 0 || ::dup2(devNull, STDERR_FILENO) < 0) {
+            if (devNull >= 0)
+                ::close(devNull);
+            restore();
+            return;
+        }
+        ::close(devNull);
+    }
+    ~QuietDecoderStderr() { restore(); }
+    QuietDecoderStderr(const QuietDecoderStderr&) = delete;
+    QuietDecoderStderr& operator=(const QuietDecoderStderr&) = delete;
+
+private:
+    void restore()
+    {
+        if (saved_ < 0)
+            return;
+        std::fflush(stderr);
+        ::dup2(saved_, STDERR_FILENO);
+        ::close(saved_);
+        saved_ = -1;
+    }
+    int saved_ = -1;
 };
 
 /// Sub-folder names of `dir`, sorted by code point (the order torchvision's ImageFolder uses too).
@@ -194,11 +237,14 @@ ImageFolderSplits readImageFolder(const QString& dir, double testFraction, uint6
         }
     }
 
-    const QSize size = readImage(trainSamples.front().path).size();
-    bool allGray = true;
     ImageFolderSplits splits;
-    splits.train = makeSplit(trainSamples, size, classNames, allGray);
-    splits.test = makeSplit(testSamples, size, classNames, allGray);
+    bool allGray = true;
+    {
+        const QuietDecoderStderr quiet;
+        const QSize size = readImage(trainSamples.front().path).size();
+        splits.train = makeSplit(trainSamples, size, classNames, allGray);
+        splits.test = makeSplit(testSamples, size, classNames, allGray);
+    }
     if (allGray) {
         splits.train.images = splits.train.images.narrow(1, 0, 1).contiguous();
         splits.test.images = splits.test.images.narrow(1, 0, 1).contiguous();
