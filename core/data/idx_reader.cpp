@@ -32,10 +32,11 @@ public:
             throw Error(QStringLiteral("IDX file %1 does not exist.").arg(path));
         if (!info.isFile())
             throw Error(QStringLiteral("IDX file %1 is not a regular file.").arg(path));
+        diskBytes_ = uint64_t(info.size());
         file_ = gzopen(QFile::encodeName(path).constData(), "rb");
         if (file_ == nullptr)
             throw Error(QStringLiteral("IDX file %1 cannot be opened.").arg(path));
-        gzbuffer(file_, 1 << 20);
+        gzbuffer(file_, 1 << 18);
     }
     ~GzFile()
     {
@@ -66,6 +67,15 @@ public:
         return done;
     }
 
+    /// An upper bound of the bytes that can still follow after `consumed` were read: the rest of the file
+    /// when it is raw, and deflate's largest expansion (1032:1) of the whole file when it is gzip.
+    uint64_t mostBytesLeft(uint64_t consumed) const
+    {
+        if (gzdirect(file_))
+            return diskBytes_ > consumed ? diskBytes_ - consumed : 0;
+        return diskBytes_ * 1032 + 1024;
+    }
+
     /// True if at least one more byte follows.
     bool hasMore()
     {
@@ -76,6 +86,7 @@ public:
 private:
     QString path_;
     gzFile file_ = nullptr;
+    uint64_t diskBytes_ = 0;
 };
 
 uint32_t bigEndian32(const unsigned char* p)
@@ -110,16 +121,27 @@ std::vector<uint64_t> readHeader(GzFile& file, const QString& path, uint32_t mag
     return sizes;
 }
 
-/// Reads exactly `bytes` payload bytes and checks that nothing follows them. Memory grows with the bytes
-/// that actually arrive (chunks of at most 64 MiB), never with what the header claims: a damaged header
-/// that promises 68 GB in a small file costs one chunk before "truncated" is reported.
-std::vector<uint8_t>* readPayload(GzFile& file, const QString& path, uint64_t bytes, const QString& what)
+/// Reads exactly `bytes` payload bytes (after a header of `headerBytes`) and checks that nothing follows
+/// them. A header promising more than the file can hold (GzFile::mostBytesLeft) is refused before any
+/// allocation; otherwise memory grows with the bytes that actually arrive (1 MiB, doubling, chunks of at most
+/// 64 MiB), never with what the header claims.
+std::vector<uint8_t>* readPayload(GzFile& file, const QString& path, uint64_t headerBytes, uint64_t bytes,
+                                  const QString& what)
 {
-    constexpr uint64_t kChunk = uint64_t(64) << 20;
+    // A header that promises more than the file can hold is refused before anything is allocated.
+    const uint64_t most = file.mostBytesLeft(headerBytes);
+    if (bytes > most)
+        throw Error(QStringLiteral("IDX file %1 is truncated: its header promises %2 (%3 bytes), but the file can "
+                                   "hold at most %4.")
+                        .arg(path, what)
+                        .arg(bytes)
+                        .arg(most));
+    // Chunks grow with what has arrived (1 MiB, then doubling, at most 64 MiB).
+    constexpr uint64_t kFirstChunk = uint64_t(1) << 20, kMaxChunk = uint64_t(64) << 20;
     auto buffer = std::make_unique<std::vector<uint8_t>>();
     uint64_t got = 0;
     while (got < bytes) {
-        const uint64_t want = std::min(kChunk, bytes - got);
+        const uint64_t want = std::min(std::min(kMaxChunk, std::max(kFirstChunk, got)), bytes - got);
         buffer->resize(std::size_t(got + want));
         const uint64_t n = file.read(buffer->data() + got, want);
         got += n;
@@ -158,7 +180,7 @@ torch::Tensor readIdxImages(const QString& path)
                         .arg(h)
                         .arg(w));
     std::vector<uint8_t>* payload =
-        readPayload(file, path, n * h * w, QStringLiteral("%1 images of %2×%3").arg(n).arg(h).arg(w));
+        readPayload(file, path, 16, n * h * w, QStringLiteral("%1 images of %2×%3").arg(n).arg(h).arg(w));
     return tensorOwning(payload, {int64_t(n), 1, int64_t(h), int64_t(w)});
 }
 
@@ -169,7 +191,7 @@ torch::Tensor readIdxLabels(const QString& path)
     const uint64_t n = dims[0];
     if (n > kMaxPayloadBytes)
         throw Error(QStringLiteral("IDX file %1 has an implausible header (%2 labels).").arg(path).arg(n));
-    std::vector<uint8_t>* payload = readPayload(file, path, n, QStringLiteral("%1 labels").arg(n));
+    std::vector<uint8_t>* payload = readPayload(file, path, 8, n, QStringLiteral("%1 labels").arg(n));
     return tensorOwning(payload, {int64_t(n)}).to(torch::kLong);
 }
 
