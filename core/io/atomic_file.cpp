@@ -94,7 +94,8 @@ QJsonObject readJsonObject(const QString& path, qint64 maxBytes)
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         throw Error(QStringLiteral("cannot read %1: %2.").arg(path, file.errorString()));
-    const QByteArray bytes = file.read(maxBytes + 1);
+    // Sized by the file, not by the limit: a small file costs a small buffer.
+    const QByteArray bytes = file.read(std::min(maxBytes, info.size()) + 1);
     if (bytes.size() > maxBytes)
         throw Error(QStringLiteral("%1 is too large for a RankLab JSON file.").arg(path));
     QJsonParseError error{};
