@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "core/error.h"
+#include "core/printable_text.h"
 
 namespace ranklab::io::pickle {
 
@@ -308,7 +309,7 @@ private:
         if (callable->kind != Kind::Global)
             return makeText(Kind::Opaque, callable->kind == Kind::Opaque ? callable->text : std::string("call"));
         if (argsValue->kind != Kind::Tuple)
-            fail(QStringLiteral("the arguments of %1 are not a tuple").arg(QString::fromStdString(callable->text)));
+            fail(QStringLiteral("the arguments of %1 are not a tuple").arg(printableText(callable->text)));
         const std::string& name = callable->text;
         const std::vector<Value>& args = argsValue->items;
         if (name == "collections.OrderedDict" || name == "builtins.dict") {
@@ -328,7 +329,7 @@ private:
             || name == "torch.jit._pickle.build_boollist") {
             // torch::pickle_save's type annotations (obj, "Dict[str, Tensor]") and specialised lists (list,).
             if (args.empty())
-                fail(QStringLiteral("%1 without arguments").arg(QString::fromStdString(name)));
+                fail(QStringLiteral("%1 without arguments").arg(printableText(name)));
             return args[0];
         }
         if (name == "torch._tensor._rebuild_from_type_v2") {
@@ -602,7 +603,10 @@ std::uint64_t little(const unsigned char* p, int n)
 /// Reads the zip central directory (zip64 included) of `file`: record name without the archive folder →
 /// CRC-32 of its uncompressed bytes. LibTorch's reader skips these checks; RankLab does them so that damaged
 /// bytes are reported instead of loaded (or fed to TorchScript's parser). Returns false if unreadable.
-bool readZipChecksums(const QFileReadAdapter& file, std::unordered_map<std::string, std::uint32_t>& out)
+/// A record whose declared size the file cannot hold (stored: more than the file; deflated: more than
+/// deflate's 1032:1 expansion of it) is named in `oversized`: LibTorch would allocate that size first.
+bool readZipChecksums(const QFileReadAdapter& file, std::unordered_map<std::string, std::uint32_t>& out,
+                      std::string* oversized)
 {
     const std::uint64_t size = file.size();
     if (size < 22)
@@ -654,6 +658,24 @@ bool readZipChecksums(const QFileReadAdapter& file, std::unordered_map<std::stri
         const std::string name(reinterpret_cast<const char*>(&cd[at + 46]), nameLength);
         const std::size_t slash = name.find('/');
         out[slash == std::string::npos ? name : name.substr(slash + 1)] = crc;
+        const std::uint64_t method = little(&cd[at + 10], 2);
+        std::uint64_t declared = little(&cd[at + 24], 4);
+        if (declared == 0xffffffffu) {
+            // zip64: the uncompressed size is the first field of the extra block 0x0001.
+            std::size_t e = at + 46 + nameLength;
+            const std::size_t end = e + extraLength;
+            while (end - e >= 4) {
+                const std::uint64_t id = little(&cd[e], 2), length = little(&cd[e + 2], 2);
+                if (end - e - 4 < length)
+                    break;
+                if (id == 1 && length >= 8)
+                    declared = little(&cd[e + 4], 8);
+                e += 4 + length;
+            }
+        }
+        const std::uint64_t most = method == 0 ? size : size * 1032;
+        if (declared > most && oversized && oversized->empty())
+            *oversized = name;
         at += 46 + nameLength + extraLength + commentLength;
     }
     return true;
@@ -719,7 +741,7 @@ QString typeName(const Value& value)
     case Kind::Tuple: return QStringLiteral("tuple");
     case Kind::List: return QStringLiteral("list");
     case Kind::Dict: return QStringLiteral("dict");
-    case Kind::Global: return QStringLiteral("reference to %1").arg(QString::fromStdString(value->text));
+    case Kind::Global: return QStringLiteral("reference to %1").arg(printableText(value->text));
     case Kind::Storage: return QStringLiteral("torch storage");
     case Kind::Tensor: return QStringLiteral("tensor");
     case Kind::Opaque: return QString::fromStdString(value->text);
@@ -739,7 +761,7 @@ std::vector<std::pair<std::string, torch::Tensor>> tensorEntries(const Value& di
                             .arg(fileName, typeName(key)));
         if (value->kind != Kind::Tensor)
             throw Error(QStringLiteral("%1 holds a %2 under '%3' where a tensor was expected.")
-                            .arg(fileName, typeName(value), QString::fromStdString(key->text)));
+                            .arg(fileName, typeName(value), printableText(key->text)));
         out.emplace_back(key->text, value->tensor);
     }
     return out;
@@ -812,6 +834,16 @@ TorchZip::TorchZip(const QString& path) : path_(path), displayName_(QFileInfo(pa
         throw Error(QStringLiteral("%1 is not a PyTorch, TorchScript or RankLab weights file.").arg(displayName_));
     }
 
+    // The directory is checked first: LibTorch's reader allocates each record's declared size when it reads it.
+    std::string oversized;
+    try {
+        if (!readZipChecksums(*adapter, checksums_, &oversized))
+            damaged(displayName_, QStringLiteral("its zip directory cannot be read"));
+    } catch (const std::bad_alloc&) {
+        damaged(displayName_, QStringLiteral("its zip directory is implausibly large"));
+    }
+    if (!oversized.empty())
+        damaged(displayName_, QStringLiteral("record %1 claims more bytes than the file can hold").arg(printableText(oversized)));
     try {
         reader_ = std::make_unique<caffe2::serialize::PyTorchStreamReader>(adapter);
         records_ = reader_->getAllRecords();
@@ -822,15 +854,9 @@ TorchZip::TorchZip(const QString& path) : path_(path), displayName_(QFileInfo(pa
     } catch (const std::exception& e) {
         damaged(displayName_, torchErrorText(e));
     }
-    try {
-        if (!readZipChecksums(*adapter, checksums_))
-            damaged(displayName_, QStringLiteral("its zip directory cannot be read"));
-    } catch (const std::bad_alloc&) {
-        damaged(displayName_, QStringLiteral("its zip directory is implausibly large"));
-    }
     for (const std::string& record : records_)
         if (!checksums_.count(record))
-            damaged(displayName_, QStringLiteral("record %1 is missing from the zip directory").arg(QString::fromStdString(record)));
+            damaged(displayName_, QStringLiteral("record %1 is missing from the zip directory").arg(printableText(record)));
 }
 
 TorchZip::~TorchZip() = default;
@@ -918,23 +944,23 @@ Unpickled TorchZip::unpickleArchive(const std::string& pickleRecord, const std::
         c10::ScalarType dtype{};
         if (!storageDtype(type->text, &dtype))
             throw Error(QStringLiteral("%1 holds tensors of type %2, which RankLab cannot read.")
-                            .arg(displayName_, QString::fromStdString(type->text)));
+                            .arg(displayName_, printableText(type->text)));
         const auto cached = storages.find(key->text);
         if (cached != storages.end()) {
             if (cached->second->tensor.scalar_type() != dtype)
                 damaged(displayName_, QStringLiteral("storage %1 is used with two element types")
-                                          .arg(QString::fromStdString(key->text)));
+                                          .arg(printableText(key->text)));
             return cached->second;
         }
         const std::string record = tensorFolder + key->text;
         if (!hasRecord(record))
-            damaged(displayName_, QStringLiteral("tensor data %1 is missing").arg(QString::fromStdString(record)));
+            damaged(displayName_, QStringLiteral("tensor data %1 is missing").arg(printableText(record)));
         const std::int64_t numel = numelValue->integer;
         const std::size_t itemSize = c10::elementSize(dtype);
         auto [data, bytes] = fetch(record);
         if (std::uint64_t(numel) > bytes / itemSize)
             damaged(displayName_, QStringLiteral("tensor data %1 holds %2 bytes, fewer than its %3 elements need")
-                                      .arg(QString::fromStdString(record))
+                                      .arg(printableText(record))
                                       .arg(bytes)
                                       .arg(numel));
         // The tensor owns the record's buffer: no copy.

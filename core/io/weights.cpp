@@ -15,6 +15,7 @@
 #include <QStringList>
 
 #include "core/error.h"
+#include "core/printable_text.h"
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint.h"
 #include "core/io/torch_pickle.h"
@@ -74,7 +75,7 @@ StateDict stateDictFromPickle(const Value& root, const QString& fileName)
     if (root->kind == Kind::Opaque)
         throw Error(QStringLiteral("%1 holds a pickled Python object (%2) rather than a state dict; save the weights "
                                    "with torch.save(model.state_dict(), path).")
-                        .arg(fileName, QString::fromStdString(root->text)));
+                        .arg(fileName, printableText(root->text)));
     if (root->kind != Kind::Dict)
         throw Error(QStringLiteral("%1 holds a %2, not a state dict of named tensors.").arg(fileName, pickle::typeName(root)));
     Value dict = root;
@@ -93,7 +94,7 @@ StateDict stateDictFromPickle(const Value& root, const QString& fileName)
         if (inner->kind == Kind::Opaque)
             throw Error(QStringLiteral("%1 holds a pickled Python object (%2) under '%3' rather than a state dict; "
                                        "save the weights with torch.save(model.state_dict(), path).")
-                            .arg(fileName, QString::fromStdString(inner->text), key));
+                            .arg(fileName, printableText(inner->text), printableText(key)));
         if (inner->kind != Kind::Dict)
             break;
         dict = inner;
@@ -231,17 +232,17 @@ void loadStateDict(torch::nn::Module& model, const StateDict& sd, const QString&
         modelNames.insert(name);
         const auto it = file.find(name);
         if (it == file.end()) {
-            missing << QStringLiteral("missing %1").arg(QString::fromStdString(name));
+            missing << QStringLiteral("missing %1").arg(printableText(name, 200));
         } else if (!it->second->defined() || it->second->sizes() != target.sizes()) {
             shapes << QStringLiteral("shape of %1 is %2 in the file but %3 in the model")
-                          .arg(QString::fromStdString(name),
+                          .arg(printableText(name, 200),
                                it->second->defined() ? shapeText(*it->second) : QStringLiteral("undefined"),
                                shapeText(target));
         }
     }
     for (const auto& [name, tensor] : sd)
         if (!modelNames.count(name))
-            unexpected << QStringLiteral("unexpected %1").arg(QString::fromStdString(name));
+            unexpected << QStringLiteral("unexpected %1").arg(printableText(name, 200));
     for (const QString& name : duplicates)
         unexpected << QStringLiteral("%1 twice").arg(name);
 

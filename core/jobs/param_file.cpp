@@ -6,6 +6,7 @@
 #include <QRegularExpression>
 
 #include "core/error.h"
+#include "core/printable_text.h"
 #include "core/io/atomic_file.h"
 
 namespace ranklab {
@@ -23,20 +24,6 @@ QString scalarText(const QJsonValue& v, bool* ok)
     }
     *ok = false;
     return {};
-}
-
-/// `text` as it may appear inside a one-line message: control characters (a NUL would end the C string
-/// the CLI prints) become \xNN escapes, and anything past 60 characters is cut with "…".
-QString printable(const QString& text)
-{
-    QString out;
-    for (const QChar c : text.left(60)) {
-        if (c.unicode() < 0x20 || c.unicode() == 0x7f)
-            out += QStringLiteral("\\x%1").arg(c.unicode(), 2, 16, QLatin1Char('0'));
-        else
-            out += c;
-    }
-    return text.size() > 60 ? out + QStringLiteral("…") : out;
 }
 
 } // namespace
@@ -62,7 +49,7 @@ ParamFile readParamFile(const QString& path)
     for (auto it = o.begin(); it != o.end(); ++it) {
         if (!kName.match(it.key()).hasMatch())
             throw Error(QStringLiteral("%1: \"%2\" is not an option name (write long names without dashes, e.g. \"epochs\").")
-                            .arg(path, printable(it.key())));
+                            .arg(path, printableText(it.key())));
         const QJsonValue v = it.value();
         bool ok = true;
         QString text;
@@ -83,7 +70,7 @@ ParamFile readParamFile(const QString& path)
         }
         if (!ok)
             throw Error(QStringLiteral("%1: option \"%2\" must be a string, a number, true/false or a list of them.")
-                            .arg(path, printable(it.key())));
+                            .arg(path, printableText(it.key())));
         file.options.insert(it.key(), text);
     }
     return file;

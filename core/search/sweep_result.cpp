@@ -10,6 +10,7 @@
 #include <QJsonArray>
 
 #include "core/error.h"
+#include "core/printable_text.h"
 #include "core/io/atomic_file.h"
 #include "core/search/sweep_files.h"
 
@@ -181,7 +182,7 @@ SweepKind parseSweepKind(const QString& text)
     for (SweepKind k : {SweepKind::Layers, SweepKind::Groups, SweepKind::Proxy})
         if (sweepKindName(k) == text)
             return k;
-    throw Error(QStringLiteral("unknown sweep kind '%1'; expected sweep, groups or proxy-sweep.").arg(text));
+    throw Error(QStringLiteral("unknown sweep kind '%1'; expected sweep, groups or proxy-sweep.").arg(printableText(text)));
 }
 
 SweepResult loadSweep(const QString& dir)
@@ -426,7 +427,7 @@ void writeOrCheckSweepFile(const QString& dir, const QJsonObject& sweepJson)
         throw Error(QStringLiteral("%1 holds a %2, not a %3; choose another --out.")
                         .arg(dir, old.value(QStringLiteral("kind")).toString(), kind));
     const auto describeModel = [](const QJsonObject& m) {
-        return QStringLiteral("%1 at width %2").arg(m.value(QStringLiteral("name")).toString()).arg(m.value(QStringLiteral("width")).toDouble());
+        return QStringLiteral("%1 at width %2").arg(printableText(m.value(QStringLiteral("name")).toString())).arg(m.value(QStringLiteral("width")).toDouble());
     };
     const QJsonObject oldModel = old.value(QStringLiteral("model")).toObject(),
                       newModel = sweepJson.value(QStringLiteral("model")).toObject();
@@ -439,9 +440,9 @@ void writeOrCheckSweepFile(const QString& dir, const QJsonObject& sweepJson)
         throw Error(QStringLiteral("%1 holds a sweep at basis size %2 (%3 form), not at size %4 (%5 form); choose another --out.")
                         .arg(dir)
                         .arg(oldBasis.value(QStringLiteral("size")).toDouble())
-                        .arg(oldBasis.value(QStringLiteral("form")).toString())
+                        .arg(printableText(oldBasis.value(QStringLiteral("form")).toString()))
                         .arg(newBasis.value(QStringLiteral("size")).toDouble())
-                        .arg(newBasis.value(QStringLiteral("form")).toString()));
+                        .arg(printableText(newBasis.value(QStringLiteral("form")).toString())));
     const auto comparable = [](QJsonObject sweep) {
         QJsonObject params = sweep.value(QStringLiteral("params")).toObject();
         params.remove(QStringLiteral("workers"));
