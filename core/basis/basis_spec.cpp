@@ -6,6 +6,7 @@
 #include <QRegularExpression>
 
 #include "core/error.h"
+#include "core/printable_text.h"
 
 namespace ranklab::basis {
 
@@ -58,7 +59,7 @@ BasisForm parseForm(const QString& text)
     for (BasisForm f : {BasisForm::Weight, BasisForm::Output, BasisForm::Pair})
         if (t == formName(f))
             return f;
-    throw Error(QStringLiteral("'%1' is not a basis form; use %2.").arg(text, formNames().join(QStringLiteral(", "))));
+    throw Error(QStringLiteral("'%1' is not a basis form; use %2.").arg(printableText(text), formNames().join(QStringLiteral(", "))));
 }
 
 BasisInit parseInit(const QString& text)
@@ -67,7 +68,7 @@ BasisInit parseInit(const QString& text)
     for (BasisInit i : {BasisInit::Random, BasisInit::Qr, BasisInit::Svd})
         if (t == initName(i))
             return i;
-    throw Error(QStringLiteral("'%1' is not a basis initialisation; use %2.").arg(text, initNames().join(QStringLiteral(", "))));
+    throw Error(QStringLiteral("'%1' is not a basis initialisation; use %2.").arg(printableText(text), initNames().join(QStringLiteral(", "))));
 }
 
 double parseSize(const QString& text)
@@ -75,13 +76,13 @@ double parseSize(const QString& text)
     bool ok = false;
     const double size = text.trimmed().toDouble(&ok);
     if (!ok)
-        throw Error(QStringLiteral("the basis size '%1' is not a number; give a fraction of C_out (0.5) or a count (16).").arg(text));
+        throw Error(QStringLiteral("the basis size '%1' is not a number; give a fraction of C_out (0.5) or a count (16).").arg(printableText(text)));
     // "1.0" would read as the fraction 100 % but means a basis of one filter: a count must be written as one.
     static const QRegularExpression wholeNumber(QStringLiteral("^\\s*\\+?\\d+\\s*$"));
     if (size >= 1 && !wholeNumber.match(text).hasMatch())
         throw OptionError(QStringLiteral("the basis size '%1' is 1 or more, so it is a count of filters: write it as a whole "
                                          "number (e.g. %2), or give a fraction of C_out below 1 (e.g. 0.5).")
-                              .arg(text.trimmed())
+                              .arg(printableText(text.trimmed()))
                               .arg(std::max<qint64>(1, qint64(std::floor(std::min(size, 1e9))))));
     BasisSpec spec;
     spec.size = size;

@@ -744,7 +744,7 @@ QString typeName(const Value& value)
     case Kind::Global: return QStringLiteral("reference to %1").arg(printableText(value->text));
     case Kind::Storage: return QStringLiteral("torch storage");
     case Kind::Tensor: return QStringLiteral("tensor");
-    case Kind::Opaque: return QString::fromStdString(value->text);
+    case Kind::Opaque: return printableText(value->text);
     }
     return QStringLiteral("object");
 }
