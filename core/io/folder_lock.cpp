@@ -4,8 +4,10 @@
 #include <set>
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QLockFile>
+#include <QRegularExpression>
 
 #include "core/error.h"
 
@@ -45,8 +47,10 @@ FolderLock::FolderLock(const QString& dir)
     lock_ = std::make_unique<QLockFile>(QDir(dir).filePath(fileName()));
     // Never stale by age: a run may hold its folder for days. Stale only when its process is gone.
     lock_->setStaleLockTime(0);
-    if (lock_->tryLock(0))
+    if (lock_->tryLock(0)) {
+        removeOrphanedTemporaries();
         return;
+    }
     const QLockFile::LockError error = lock_->error();
     qint64 pid = 0;
     QString host, app;
@@ -68,6 +72,17 @@ FolderLock::FolderLock(const QString& dir)
     throw Error(QStringLiteral("cannot write to %1: %2.")
                     .arg(dir, error == QLockFile::PermissionError ? QStringLiteral("permission denied")
                                                                   : QStringLiteral("its lock file cannot be created")));
+}
+
+void FolderLock::removeOrphanedTemporaries() const
+{
+    // writeFileAtomic's temporary files (".NAME.PID-N.tmp") that a killed writer left behind: with the lock
+    // held nobody else writes here, so none of them can still be in use.
+    static const QRegularExpression pattern(QStringLiteral("^\\..+\\.\\d+-\\d+\\.tmp$"));
+    const QDir folder(dir_);
+    for (const QString& name : folder.entryList(QDir::Files | QDir::Hidden))
+        if (pattern.match(name).hasMatch())
+            QFile::remove(folder.filePath(name));
 }
 
 FolderLock::~FolderLock()

@@ -15,7 +15,8 @@ namespace ranklab::io {
 /// recognised as stale by its PID on this host and taken over; a lock from another host is never assumed
 /// stale (its PID cannot be checked from here), and the message names that host so the user can decide.
 /// Within one process a folder is locked at most once: a second FolderLock on it is refused too.
-/// A folder the lock had to create is removed on release if nothing else was written into it.
+/// A folder the lock had to create is removed on release if nothing else was written into it. Taking the
+/// lock removes temporary files that a killed writer left in the folder.
 class FolderLock final {
 public:
     /// Throws ranklab::Error with one sentence ("… is in use by ranklab-cli (PID 123 on host); wait for it
@@ -29,6 +30,9 @@ public:
     static QString fileName();
 
 private:
+    /// Removes the temporary files of writes a killed process never finished (called once the lock is held).
+    void removeOrphanedTemporaries() const;
+
     QString dir_;
     QString key_;
     bool created_ = false; ///< the folder did not exist: removed again on release if still empty
