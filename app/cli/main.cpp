@@ -51,6 +51,14 @@ void printUsage(std::FILE* to)
         std::fprintf(to, "  %-13s %s\n", c.name, c.summary);
     std::fprintf(to, "\n  --version  print the version\n  --help     this help\n");
 }
+
+/// A usage error (one the parser finds, or an option judged once the model or data are known): the
+/// sentence, the --help hint, exit 2.
+int usageError(const char* command, const std::exception& e)
+{
+    std::fprintf(stderr, "ranklab-cli %s: %s\nSee 'ranklab-cli %s --help'.\n", command, e.what(), command);
+    return 2;
+}
 } // namespace
 
 const std::atomic_bool* cancelFlag()
@@ -94,11 +102,9 @@ int main(int argc, char** argv)
         try {
             return c.run(args);
         } catch (const UsageError& e) {
-            std::fprintf(stderr, "ranklab-cli %s: %s\nSee 'ranklab-cli %s --help'.\n", c.name, e.what(), c.name);
-            return 2;
+            return usageError(c.name, e);
         } catch (const ranklab::OptionError& e) {
-            std::fprintf(stderr, "ranklab-cli %s: %s\nSee 'ranklab-cli %s --help'.\n", c.name, e.what(), c.name);
-            return 2;
+            return usageError(c.name, e);
         } catch (const ranklab::Error& e) {
             std::fprintf(stderr, "ranklab-cli %s: error: %s\n", c.name, e.what());
             return 1;

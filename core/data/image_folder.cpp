@@ -34,7 +34,7 @@ class QuietDecoderStderr {
 public:
     QuietDecoderStderr()
     {
-        if (qEnvironmentVariableIntValue("RANKLAB_VERBOSE") == 1)
+        if (qEnvironmentVariableIntValue("RANKLAB_VERBOSE") > 0) // as silenceLibraryMessages() reads it
             return;
         std::fflush(stderr);
         saved_ = ::dup(STDERR_FILENO);

@@ -17,7 +17,6 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonParseError>
-#include <QSaveFile>
 #include <QTemporaryFile>
 
 #include "core/error.h"
@@ -44,11 +43,13 @@ void writeFileAtomic(const QString& path, const QByteArray& bytes)
                                   .arg(QCoreApplication::applicationPid())
                                   .arg(counter.fetch_add(1));
     const QByteArray tmpName = QFile::encodeName(temporary);
-    const int fd = ::open(tmpName.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    int fd = ::open(tmpName.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0)
         throw Error(QStringLiteral("cannot write %1: %2.").arg(path, systemReason(errno)));
+    // Every failure after the open: close (if still open), remove the temporary file, keep the reason.
     const auto fail = [&](int error) {
-        ::close(fd);
+        if (fd >= 0)
+            ::close(fd);
         ::unlink(tmpName.constData());
         throw Error(QStringLiteral("cannot write %1: %2.").arg(path, systemReason(error)));
     };
@@ -65,16 +66,12 @@ void writeFileAtomic(const QString& path, const QByteArray& bytes)
     }
     if (::fsync(fd) != 0 && errno != EINVAL)
         fail(errno);
-    if (::close(fd) != 0) {
-        const int error = errno;
-        ::unlink(tmpName.constData());
-        throw Error(QStringLiteral("cannot write %1: %2.").arg(path, systemReason(error)));
-    }
-    if (::rename(tmpName.constData(), QFile::encodeName(info.absoluteFilePath()).constData()) != 0) {
-        const int error = errno;
-        ::unlink(tmpName.constData());
-        throw Error(QStringLiteral("cannot write %1: %2.").arg(path, systemReason(error)));
-    }
+    const int closed = ::close(fd);
+    fd = -1;
+    if (closed != 0)
+        fail(errno);
+    if (::rename(tmpName.constData(), QFile::encodeName(info.absoluteFilePath()).constData()) != 0)
+        fail(errno);
 }
 
 void writeJsonAtomic(const QString& path, const QJsonObject& object)

@@ -408,7 +408,6 @@ EpochMetrics TrainSession::trainEpoch(int epoch, const QString& phase)
 
 TrainSummary TrainSession::run(bool resume, const TrainHooks& hooks)
 {
-    const auto runStart = Clock::now();
     const QDir dir(outDir_);
     if (resume && QFileInfo::exists(dir.filePath(kSummaryFile)) && QFileInfo::exists(dir.filePath(kParamsFile))) {
         prepare(true, hooks); // validates that the parameters match
@@ -474,7 +473,7 @@ TrainSummary TrainSession::run(bool resume, const TrainHooks& hooks)
     for (const auto& p : model_->parameters())
         summary.params += p.numel();
     // A resumed run counts its earlier invocations too (up to their last checkpoint).
-    summary.totalSeconds = secondsBefore_ + secondsSince(runStart);
+    summary.totalSeconds = secondsBefore_ + secondsSince(invocationStart_);
     if (hooks.summaryExtra)
         summary.extra = hooks.summaryExtra(*this);
     if (summary.status == QLatin1String("completed")) {
