@@ -26,6 +26,8 @@ private Q_SLOTS:
     void trainEvalExport();
     void costAndBasisTrainContract();
     void parameterFiles();
+    void schemaIsWhatHelpShows();
+    void rerunReproducesTrainingAndBasisTraining();
 };
 
 void TestCli::versionAndHelp()
@@ -259,3 +261,86 @@ void TestCli::parameterFiles()
 
 QTEST_GUILESS_MAIN(TestCli)
 #include "test_cli.moc"
+
+void TestCli::schemaIsWhatHelpShows()
+{
+    // `schema --json` lists every command; each command's --help shows every declared option with the
+    // declared default — one declaration, two views that cannot disagree.
+    const Result s = runCli({"schema", "--json"});
+    QVERIFY2(s.code == 0, s.err.constData());
+    const QJsonObject schema = QJsonDocument::fromJson(s.out).object();
+    const QJsonArray commands = schema.value("commands").toArray();
+    QStringList names;
+    for (const QJsonValue& c : commands)
+        names << c.toObject().value("command").toString();
+    QCOMPARE(names, (QStringList{"info", "train", "eval", "export", "basis-train", "sanity-check", "prune", "cost", "sweep", "groups",
+                                 "pareto", "proxy-sweep", "spectrum", "ron"}));
+    const Result usage = runCli({"--help"});
+    for (const QString& name : names)
+        QVERIFY2(usage.out.contains("  " + name.toUtf8() + " "), qPrintable(name));
+    for (const QJsonValue& c : commands) {
+        const QString command = c.toObject().value("command").toString();
+        const Result h = runCli({command, "--help"});
+        QCOMPARE(h.code, 0);
+        const QList<QByteArray> lines = h.out.split('\n');
+        for (const QJsonValue& pv : c.toObject().value("params").toArray()) {
+            const QJsonObject p = pv.toObject();
+            const QByteArray option = "--" + p.value("name").toString().toUtf8();
+            QByteArray text; // the option's line and its continuation
+            for (int i = 0; i < lines.size(); ++i)
+                if (lines[i].startsWith("  " + option + " ") || lines[i] == "  " + option) {
+                    text = lines[i] + (i + 1 < lines.size() ? lines[i + 1] : QByteArray());
+                    break;
+                }
+            QVERIFY2(!text.isEmpty(), qPrintable(command + QStringLiteral(" ") + QString::fromUtf8(option)));
+            if (p.contains("default"))
+                QVERIFY2(text.contains("(default: " + p.value("default").toString().toUtf8() + ")"),
+                         qPrintable(command + QStringLiteral(" ") + QString::fromUtf8(text)));
+        }
+    }
+    // One command's schema; an unknown one is a usage error.
+    const Result one = runCli({"schema", "ron", "--json"});
+    QCOMPARE(QJsonDocument::fromJson(one.out).object().value("commands").toArray().size(), 1);
+    QCOMPARE(runCli({"schema", "nope"}).code, 2);
+}
+
+void TestCli::rerunReproducesTrainingAndBasisTraining()
+{
+    QTemporaryDir dir;
+    const QString run = dir.filePath("train");
+    const Result t = runCli({"train", "--model", "lenet300", "--subset", "600", "--test-subset", "300", "--epochs", "1", "--lr", "0.05",
+                             "--threads", "1", "--seed", "7", "--out", run, "--json", "--quiet"});
+    QVERIFY2(t.code == 0, t.err.constData());
+    // job.json is a parameter file: the command, its options, no presentation options, no run folder.
+    const QJsonObject job = ranklab::io::readJsonObject(run + "/job.json");
+    QCOMPARE(job.value("command").toString(), QStringLiteral("train"));
+    QCOMPARE(job.value("options").toObject().value("seed").toString(), QStringLiteral("7"));
+    QVERIFY(!job.value("options").toObject().contains("json"));
+    QVERIFY(!job.value("options").toObject().contains("out"));
+
+    const Result r = runCli({"rerun", run, "--out", dir.filePath("again"), "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(lastJsonLine(r.out).value("final_test_top1").toDouble(), lastJsonLine(t.out).value("final_test_top1").toDouble());
+    QCOMPARE(lastJsonLine(r.out).value("final_test_loss").toDouble(), lastJsonLine(t.out).value("final_test_loss").toDouble());
+    // Without --out the re-run goes next to the original, which stays untouched.
+    const Result sibling = runCli({"rerun", run, "--quiet"});
+    QVERIFY2(sibling.code == 0, sibling.err.constData());
+    QVERIFY(QFile::exists(run + "-rerun/summary.json"));
+    QVERIFY(sibling.out.contains("run folder " + (run + "-rerun").toUtf8()));
+    // --continue on a finished run is a no-op resume.
+    QCOMPARE(runCli({"rerun", run, "--continue", "--quiet"}).code, 0);
+    // A folder without job.json: one sentence, exit 1; a bad option: exit 2.
+    const Result none = runCli({"rerun", dir.path()});
+    QCOMPARE(none.code, 1);
+    QVERIFY2(oneClearSentence(none.err, "holds no job.json"), none.err.constData());
+    QCOMPARE(runCli({"rerun", run, "--continue", "--out", dir.filePath("x")}).code, 2);
+
+    const QString basis = dir.filePath("basis");
+    const Result b = runCli({"basis-train", "--model", "lenet5", "--layers", "1,2", "--size", "0.5", "--skip", "1", "--epochs", "2",
+                             "--subset", "400", "--test-subset", "200", "--threads", "1", "--out", basis, "--json", "--quiet"});
+    QVERIFY2(b.code == 0, b.err.constData());
+    const Result rb = runCli({"rerun", basis, "--out", dir.filePath("basis2"), "--json", "--quiet"});
+    QVERIFY2(rb.code == 0, rb.err.constData());
+    for (const char* key : {"final_test_top1", "final_test_loss", "basis_params", "full_params"})
+        QCOMPARE(lastJsonLine(rb.out).value(key).toDouble(), lastJsonLine(b.out).value(key).toDouble());
+}

@@ -65,6 +65,10 @@ private Q_SLOTS:
         const int rank = fc1.value("vbmf_rank").toInt();
         QVERIFY2(rank >= 1 && rank < 300, qPrintable(QString::number(rank)));
         QCOMPARE(layers[1].toObject().value("dim").toInt(), 100);
+        // `rerun` from the folder's job.json: the same spectra.
+        const Result again = runCli({"rerun", out, "--out", out + "-again", "--json", "--quiet"});
+        QVERIFY2(again.code == 0, again.err.constData());
+        QCOMPARE(lastJsonLine(again.out).value("layers").toArray(), layers);
         QFile csv(out + "/spectrum.csv");
         QVERIFY(csv.open(QIODevice::ReadOnly));
         QCOMPARE(csv.readAll().count('\n'), 1 + 300 + 100);
@@ -112,6 +116,13 @@ private Q_SLOTS:
                  kData.at(kData.indexOf(QStringLiteral("--subset")) + 1).toInt());
         // eval loads the student from the out folder and reproduces the fine-tuned accuracy.
         evalReproduces(QStringLiteral("lenet300"), out + "/student.rlk", report.value("finetuned_top1").toDouble());
+        // `rerun` builds the same student again from the folder's job.json (same samples, same seed).
+        const Result again = runCli({"rerun", out, "--out", out + "-again", "--json", "--quiet"});
+        QVERIFY2(again.code == 0, again.err.constData());
+        const QJsonObject second = lastJsonLine(again.out);
+        for (const char* key : {"student_top1", "finetuned_top1", "teacher_top1", "student_params"})
+            QCOMPARE(second.value(key).toDouble(), report.value(key).toDouble());
+        QCOMPARE(second.value("layers").toArray()[0].toObject().value("rank").toInt(), layers[0].toObject().value("rank").toInt());
     }
 
     void ronOnConvolutionsWithPooling()

@@ -60,6 +60,7 @@ private Q_SLOTS:
     void helpAndUsageErrors();
     void sweepParetoAndResume();
     void groupsJson();
+    void pruningMethodFeedsSensitivityAndFront();
     void paretoOnLargeL();
     void paretoRefusesWhatIsNotASweep();
 };
@@ -80,7 +81,7 @@ void TestCliSearch::helpAndUsageErrors()
     QVERIFY2(usageSentence(r.err, "NAME=LAYERS"), r.err.constData());
     r = runCli({"pareto", "--sweep", tmp.path(), "--objective", "speed"});
     QCOMPARE(r.code, 2);
-    QVERIFY2(usageSentence(r.err, "time or size"), r.err.constData());
+    QVERIFY2(usageSentence(r.err, "known objectives: time, size"), r.err.constData());
     r = runCli({"sweep", "--model", "cifar_resnet18", "--size", "0", "--out", tmp.filePath("s")});
     QCOMPARE(r.code, 2);
     r = runCli(QStringList{"sweep", "--layers", "21"} + tinyOptions(tmp.filePath("s")));
@@ -109,6 +110,15 @@ void TestCliSearch::sweepParetoAndResume()
     r = runCli(QStringList{"sweep", "--layers", "2,3", "--resume", "--json"} + tinyOptions(out));
     QVERIFY2(r.code == 0, r.err.constData());
     QCOMPARE(lastJsonLine(r.out).value("entries").toArray(), entries);
+    // `rerun` runs the sweep again from its job.json into a new folder: the same accuracies (same seed).
+    r = runCli({"rerun", out, "--out", tmp.filePath("again"), "--json", "--quiet"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonArray again = lastJsonLine(r.out).value("entries").toArray();
+    QCOMPARE(again.size(), entries.size());
+    for (int i = 0; i < again.size(); ++i)
+        QCOMPARE(again[i].toObject().value("accuracy").toDouble(), entries[i].toObject().value("accuracy").toDouble());
+    QCOMPARE(lastJsonLine(r.out).value("baseline").toObject().value("accuracy").toDouble(),
+             sweep.value("baseline").toObject().value("accuracy").toDouble());
     // Another size into the same folder is refused.
     QStringList other = tinyOptions(out);
     other[other.indexOf("--size") + 1] = "0.25";
@@ -149,6 +159,57 @@ void TestCliSearch::sweepParetoAndResume()
     QCOMPARE(r.code, 1);
     QVERIFY2(oneClearSentence(r.err, "no combination of layers meets the --max-cost limit"), r.err.constData());
     QVERIFY(r.out.isEmpty());
+}
+
+void TestCliSearch::pruningMethodFeedsSensitivityAndFront()
+{
+    // The layer search sweeps any layer method: L1 filter pruning (Li et al. 2016's sensitivity analysis)
+    // gives a sensitivity per layer in the sweep format, and the same Pareto front reads it.
+    QTemporaryDir tmp;
+    const QString out = tmp.filePath("prune");
+    QStringList options = tinyOptions(out);
+    options.removeAt(options.indexOf("--size") + 1);
+    options.removeAll("--size");
+    Result r = runCli(QStringList{"proxy-sweep", "--method", "prune", "--ratio", "0.5", "--layers", "all", "--eval-images", "100",
+                                  "--json"} + options);
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject sweep = lastJsonLine(r.out);
+    QCOMPARE(sweep.value("method").toObject().value("id").toString(), QStringLiteral("prune"));
+    const QJsonArray entries = sweep.value("entries").toArray();
+    // ResNet-18: only the first conv of each of the 8 blocks can be pruned (the others feed residual sums);
+    // "all" leaves the rest out (and says so in the log).
+    QCOMPARE(entries.size(), 8);
+    const double baseParams = sweep.value("baseline").toObject().value("params").toDouble();
+    for (const QJsonValue& v : entries) {
+        const QJsonObject e = v.toObject();
+        QVERIFY(e.value("params").toDouble() < baseParams); // every pruned layer removes parameters
+        const double err = e.value("reconstruction_error").toDouble();
+        QVERIFY(err > 0 && err < 1);
+        QVERIFY(e.value("seconds").toDouble() < sweep.value("baseline").toObject().value("seconds").toDouble());
+    }
+    // A trained LeNet-5 (68 % on this subset): pruning costs accuracy, and the front trades it for size.
+    const QString lenet = tmp.filePath("prune-lenet5");
+    r = runCli({"proxy-sweep", "--method", "prune", "--ratio", "0.5", "--model", "lenet5", "--subset", "1000", "--test-subset", "300",
+                "--epochs", "3", "--batch-size", "32", "--lr", "0.05", "--threads", "1", "--eval-images", "200", "--quiet", "--out",
+                lenet, "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonArray lenetEntries = lastJsonLine(r.out).value("entries").toArray();
+    QCOMPARE(lenetEntries.size(), 2);
+    double largestDrop = 0;
+    for (const QJsonValue& v : lenetEntries)
+        largestDrop = std::max(largestDrop, v.toObject().value("acc_drop").toDouble());
+    QVERIFY(largestDrop > 0);
+    r = runCli({"pareto", "--sweep", lenet, "--objective", "size", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY(lastJsonLine(r.out).value("front").toArray().size() >= 2);
+    // A layer the method cannot change, asked for by index, is refused in one sentence (exit 2); the basis
+    // method still needs its size.
+    r = runCli(QStringList{"proxy-sweep", "--method", "prune", "--layers", "3"} + tinyOptions(tmp.filePath("x")));
+    QCOMPARE(r.code, 2);
+    QVERIFY2(usageSentence(r.err, "feeds a residual sum"), r.err.constData());
+    r = runCli(QStringList{"proxy-sweep", "--layers", "2"} + options);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(usageSentence(r.err, "needs --size"), r.err.constData());
 }
 
 void TestCliSearch::groupsJson()

@@ -10,7 +10,7 @@
 #include "core/models/channel_plan.h"
 #include "core/models/surgery.h"
 #include "core/models/zoo.h"
-#include "core/ron/pruning.h"
+#include "core/prune/pruning.h"
 #include "core/train/evaluate.h"
 #include "core/train/trainer.h"
 
@@ -182,13 +182,13 @@ void TestPruning::pruneTrainedLeNet5EndToEnd()
     const TrainSummary trained = runTraining(train, dir.filePath("trained"), false);
     QCOMPARE(trained.status, QStringLiteral("completed"));
 
-    ron::PruneParams p;
+    prune::PruneParams p;
     p.train = train;
     p.train.initWeights = trained.weightsPath;
     p.train.lr = 0.01;
     p.ratio = 0.5;
     p.finetuneEpochs = 1;
-    const QJsonObject report = ron::runPrune(p, dir.filePath("pruned"), false);
+    const QJsonObject report = prune::runPrune(p, dir.filePath("pruned"), false);
     QCOMPARE(report.value("status").toString(), QStringLiteral("completed"));
     QCOMPARE(report.value("channels").toString(), QStringLiteral("conv1=3,conv2=8"));
     QVERIFY(report.value("params_after").toDouble() < report.value("params_before").toDouble());
@@ -215,23 +215,23 @@ void TestPruning::pruneTrainedLeNet5EndToEnd()
     QVERIFY(eval.weights.endsWith("finetune/model.rlk"));
     QVERIFY(qAbs(evaluateWeights(eval).top1 - report.value("top1_finetuned").toDouble()) < 1e-9);
     // Re-running without --resume is refused; with it, nothing is redone and the report comes back.
-    QVERIFY_THROWS_EXCEPTION(Error, ron::runPrune(p, dir.filePath("pruned"), false));
-    QCOMPARE(ron::runPrune(p, dir.filePath("pruned"), true).value("top1_finetuned").toDouble(),
+    QVERIFY_THROWS_EXCEPTION(Error, prune::runPrune(p, dir.filePath("pruned"), false));
+    QCOMPARE(prune::runPrune(p, dir.filePath("pruned"), true).value("top1_finetuned").toDouble(),
              report.value("top1_finetuned").toDouble());
 }
 
 void TestPruning::badInputWritesNothing()
 {
     QTemporaryDir dir;
-    auto message = [&dir](const ron::PruneParams& p) {
+    auto message = [&dir](const prune::PruneParams& p) {
         try {
-            ron::runPrune(p, dir.filePath("out"), false);
+            prune::runPrune(p, dir.filePath("out"), false);
         } catch (const Error& e) {
             return QString::fromUtf8(e.what());
         }
         return QString();
     };
-    ron::PruneParams p;
+    prune::PruneParams p;
     p.train.model = smallSpec("cifar_resnet18", 0.125);
     p.train.data.subset = 100;
     p.train.data.testSubset = 100;

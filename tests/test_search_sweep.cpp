@@ -3,6 +3,8 @@
 // and bad input (foreign folders, missing baseline, corrupt run files).
 #include <QtTest>
 
+#include "core/jobs/job_kind.h"
+
 #include <atomic>
 #include <cmath>
 
@@ -101,6 +103,7 @@ private:
 void TestSearchSweep::initTestCase()
 {
     QVERIFY(tmp_.isValid());
+    JobKinds::all(); // registers the layer methods the proxy sweeps (registerBuiltinKinds)
     reference_ = tmp_.filePath(QStringLiteral("reference"));
     QStringList lines;
     TrainCallbacks cb;

@@ -10,7 +10,7 @@ endif()
 
 # Desktop application (issue 7). Widget tests run offscreen; the screenshot test renders the real main
 # window under Xvfb after a short real training job and keeps the PNG in the build dir as an artifact.
-foreach(t test_ui_jobs test_ui_workspace test_ui_main_window)
+foreach(t test_ui_jobs test_ui_jobs_menu test_ui_workspace test_ui_main_window)
   if(TEST ${t})
     set_tests_properties(${t} PROPERTIES TIMEOUT 300 LABELS "gui")
   endif()
@@ -39,3 +39,7 @@ if(RANKLAB_XVFB_RUN AND TARGET ranklab)
   add_test(NAME ui_version COMMAND $<TARGET_FILE:ranklab> --version)
   set_tests_properties(ui_version PROPERTIES PASS_REGULAR_EXPRESSION "^ranklab ${PROJECT_VERSION}\n$" LABELS "gui")
 endif()
+
+# The room order of core/ (HACKING.md): a file never includes a room above its own or a sibling room.
+add_test(NAME rooms_include_order COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -P ${CMAKE_CURRENT_SOURCE_DIR}/check_rooms.cmake)
+set_tests_properties(rooms_include_order PROPERTIES LABELS "fast")

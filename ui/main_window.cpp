@@ -9,6 +9,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFontDatabase>
 #include <QFutureWatcher>
 #include <QLabel>
 #include <QMenuBar>
@@ -23,14 +24,13 @@
 
 #include "core/basis/cost_model.h"
 #include "core/error.h"
-#include "core/jobs/basis_train_job.h"
-#include "core/jobs/ron_build_job.h"
-#include "core/jobs/spectrum_job.h"
-#include "core/jobs/sweep_job.h"
+#include "core/jobs/common_params.h"
+#include "core/jobs/kinds/typed_options.h"
 #include "core/jobs/weights_probe.h"
 #include "core/jobs/workspace.h"
 #include "ui/basis_train_dialog.h"
 #include "ui/jobs_panel.h"
+#include "ui/kind_dialog.h"
 #include "ui/layer_panel.h"
 #include "ui/layer_table_model.h"
 #include "ui/model_panel.h"
@@ -93,6 +93,11 @@ MainWindow::MainWindow(const QString& workspaceRoot, QWidget* parent) : QMainWin
     paretoPlot_ = new ParetoPlot(this);
     spectraPlot_ = new SpectraPlot(this);
     ronReport_ = new RonReportView(this);
+    reports_ = new QPlainTextEdit(this);
+    reports_->setObjectName(QStringLiteral("reports"));
+    reports_->setReadOnly(true);
+    reports_->setLineWrapMode(QPlainTextEdit::NoWrap);
+    reports_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     log_ = new QPlainTextEdit(this);
     log_->setReadOnly(true);
     log_->setMaximumBlockCount(5000);
@@ -103,6 +108,7 @@ MainWindow::MainWindow(const QString& workspaceRoot, QWidget* parent) : QMainWin
     tabs_->addTab(paretoPlot_, tr("&Pareto"));
     tabs_->addTab(spectraPlot_, tr("Spec&tra"));
     tabs_->addTab(ronReport_, tr("&RON report"));
+    tabs_->addTab(reports_, tr("Rep&orts"));
     setCentralWidget(tabs_);
 
     auto dock = [this](const QString& title, const QString& name, QWidget* w, Qt::DockWidgetArea area) {
@@ -130,7 +136,7 @@ MainWindow::MainWindow(const QString& workspaceRoot, QWidget* parent) : QMainWin
     buildMenus();
     for (QAction* a : {modelDock->toggleViewAction(), layerDock->toggleViewAction(), jobsDock->toggleViewAction(),
                        logDock->toggleViewAction()})
-        menuBar()->actions().at(2)->menu()->addAction(a);
+        viewMenu_->addAction(a);
 
     connect(modelPanel_, &ModelPanel::modelChanged, this, &MainWindow::reloadModel);
     connect(modelPanel_, &ModelPanel::openWeightsRequested, this, [this] {
@@ -198,16 +204,33 @@ void MainWindow::buildMenus()
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
+    // The Jobs menu is the registry: one entry per job kind, in submenus by its menu group. The kinds with a
+    // hand-made dialog (train, basis-train, sweep, spectrum, ron) open it; every other kind its schema form.
     QMenu* jobs = menuBar()->addMenu(tr("&Jobs"));
-    jobs->addAction(tr("&Basis training with skip…"), QKeySequence(tr("Ctrl+B")), this, &MainWindow::openBasisTrainDialog);
-    jobs->addAction(tr("&Plain training (baseline)…"), QKeySequence(tr("Ctrl+T")), this, [this] {
-        TrainDialog dialog(baseTrainParams(), this);
-        if (dialog.exec() == QDialog::Accepted)
-            launchTraining(dialog.params());
+    jobs->setObjectName(QStringLiteral("jobs-menu"));
+    const QHash<QString, QKeySequence> shortcuts{{QStringLiteral("basis-train"), QKeySequence(tr("Ctrl+B"))},
+                                                 {QStringLiteral("train"), QKeySequence(tr("Ctrl+T"))},
+                                                 {QStringLiteral("sweep"), QKeySequence(tr("Ctrl+Shift+S"))},
+                                                 {QStringLiteral("spectrum"), QKeySequence(tr("Ctrl+Shift+P"))},
+                                                 {QStringLiteral("ron"), QKeySequence(tr("Ctrl+Shift+R"))}};
+    QHash<QString, QMenu*> groups;
+    for (const JobKind* kind : JobKinds::all()) {
+        QMenu*& sub = groups[kind->menu];
+        if (!sub)
+            sub = jobs->addMenu(kind->menu);
+        QAction* action = sub->addAction(kind->title + QStringLiteral("…"), this, [this, kind] { openJobDialog(kind->id); });
+        action->setObjectName(QStringLiteral("job-") + kind->id);
+        action->setToolTip(kind->summary);
+        if (shortcuts.contains(kind->id))
+            action->setShortcut(shortcuts.value(kind->id));
+    }
+    jobs->addSeparator();
+    jobs->addAction(tr("Re-run a run &folder…"), this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Run folder to run again"),
+                                                              QDir(workspaceRoot_).filePath(QStringLiteral("runs")));
+        if (!dir.isEmpty())
+            rerunFolder(dir);
     });
-    jobs->addAction(tr("&Sensitivity sweep…"), QKeySequence(tr("Ctrl+Shift+S")), this, &MainWindow::openSweepDialog);
-    jobs->addAction(tr("S&pectra…"), QKeySequence(tr("Ctrl+Shift+P")), this, &MainWindow::openSpectrumDialog);
-    jobs->addAction(tr("R&ON build…"), QKeySequence(tr("Ctrl+Shift+R")), this, &MainWindow::openRonDialog);
     jobs->addSeparator();
     jobs->addAction(tr("&Cancel selected job"), QKeySequence(tr("Ctrl+.")), this, [this] {
         if (Job* job = jobsPanel_->selectedJob())
@@ -218,11 +241,13 @@ void MainWindow::buildMenus()
             rerun(job);
     });
 
-    QMenu* view = menuBar()->addMenu(tr("&View"));
-    for (int i = 0; i < 5; ++i)
-        view->addAction(tr("Plot %1").arg(i + 1), QKeySequence(QStringLiteral("Ctrl+%1").arg(i + 1)), this,
-                        [this, i] { tabs_->setCurrentIndex(i); });
-    view->addSeparator();
+    viewMenu_ = menuBar()->addMenu(tr("&View"));
+    for (int i = 0; i < tabs_->count(); ++i) {
+        QWidget* page = tabs_->widget(i);
+        viewMenu_->addAction(tabs_->tabText(i).remove(QLatin1Char('&')), QKeySequence(QStringLiteral("Ctrl+%1").arg(i + 1)), this,
+                             [this, page] { tabs_->setCurrentWidget(page); });
+    }
+    viewMenu_->addSeparator();
 
     QMenu* layers = menuBar()->addMenu(tr("&Layers"));
     layers->addAction(tr("Check &all"), QKeySequence(tr("Ctrl+Shift+A")), this,
@@ -478,16 +503,12 @@ void MainWindow::openRonDialog()
 }
 
 namespace {
-/// One sentence when `file` is for a ranklab-cli command without a job dialog here (pareto, eval, …);
-/// empty for train, basis-train, sweep, spectrum and ron.
-QString notRunHere(const ParamFile& file)
+/// The kinds with a hand-made dialog; every other kind opens its schema form (KindDialog).
+bool hasOwnDialog(const QString& kind)
 {
-    static const QStringList kCommands{QStringLiteral("train"), QStringLiteral("basis-train"), QStringLiteral("sweep"),
-                                       QStringLiteral("spectrum"), QStringLiteral("ron")};
-    if (kCommands.contains(file.command))
-        return {};
-    return MainWindow::tr("%1 is for ranklab-cli %2, which the desktop application does not run; use the CLI.")
-        .arg(file.path, file.command);
+    static const QStringList kKinds{QStringLiteral("train"), QStringLiteral("basis-train"), QStringLiteral("sweep"),
+                                    QStringLiteral("spectrum"), QStringLiteral("ron")};
+    return kKinds.contains(kind);
 }
 } // namespace
 
@@ -500,8 +521,9 @@ void MainWindow::openParameterFile(const QString& path)
         showError(QString::fromUtf8(e.what()));
         return;
     }
-    if (const QString problem = notRunHere(file); !problem.isEmpty()) {
-        showError(problem);
+    const JobKind* kind = JobKinds::find(file.command);
+    if (!kind) {
+        showError(tr("%1 is for '%2', which is not a RankLab command.").arg(path, file.command));
         return;
     }
     // As the CLI reads the file: data options it does not give take the CLI's defaults (not what the panel
@@ -516,9 +538,7 @@ void MainWindow::openParameterFile(const QString& path)
     }
     appendLog(tr("parameter file %1: %2").arg(path, file.title.isEmpty() ? file.command : file.title));
     pendingParams_ = file;
-    const QString weights = file.options.value(file.command == QLatin1String("spectrum") || file.command == QLatin1String("ron")
-                                                   ? QStringLiteral("weights")
-                                                   : QStringLiteral("init-weights"));
+    const QString weights = kind->weightsParam.isEmpty() ? QString() : file.options.value(kind->weightsParam);
     pendingWeights_ = !weights.isEmpty() && QFileInfo::exists(weights);
     if (!weights.isEmpty() && !pendingWeights_)
         appendLog(tr("%1 names weights %2, which is not here; the dialog uses the weights in the model panel.").arg(path, weights));
@@ -554,9 +574,24 @@ void MainWindow::openPendingParameterDialog()
 
 std::unique_ptr<JobDialog> MainWindow::createDialogFor(const ParamFile& file, QStringList* unused)
 {
-    if (const QString problem = notRunHere(file); !problem.isEmpty()) {
-        showError(problem);
+    const JobKind* kind = JobKinds::find(file.command);
+    if (!kind) {
+        showError(tr("%1 is for '%2', which is not a RankLab command.").arg(file.path, file.command));
         return nullptr;
+    }
+    if (!hasOwnDialog(kind->id)) {
+        QMap<QString, QString> values = prefillValues();
+        for (auto it = file.options.begin(); it != file.options.end(); ++it)
+            values.insert(it.key(), it.value());
+        try {
+            auto dialog = std::make_unique<KindDialog>(*kind, prefilledParams(*kind, values), this);
+            if (unused)
+                unused->clear();
+            return dialog;
+        } catch (const Error& e) {
+            showError(tr("%1: %2").arg(file.path, QString::fromUtf8(e.what())));
+            return nullptr;
+        }
     }
     std::unique_ptr<JobDialog> dialog;
     const TrainParams base = baseTrainParams();
@@ -603,48 +638,136 @@ void MainWindow::launchFromDialog(JobDialog* dialog)
         launchSpectrum(d->params());
     else if (auto* d = qobject_cast<RonDialog*>(dialog))
         launchRon(d->params());
+    else if (auto* d = qobject_cast<KindDialog*>(dialog))
+        launchKind(d->kind(), d->params());
 }
 
 Job* MainWindow::launchSpectrum(const ron::SpectrumParams& params)
 {
-    return launchInNewRun(QStringLiteral("spectrum"), params.model.name,
-                          [&params](const QString& dir) { return new SpectrumJob(params, dir); });
+    return launchKind(*JobKinds::find(QStringLiteral("spectrum")), kinds::spectrumOptions(params));
 }
 
 Job* MainWindow::launchRon(const ron::RonParams& params)
 {
-    return launchInNewRun(QStringLiteral("ron"), params.model.name,
-                          [&params](const QString& dir) { return new RonBuildJob(params, dir); });
+    return launchKind(*JobKinds::find(QStringLiteral("ron")), kinds::ronOptions(params));
 }
 
 Job* MainWindow::launchSweep(const search::SweepParams& params)
 {
-    return launchInNewRun(params.groups.isEmpty() ? QStringLiteral("sweep") : QStringLiteral("groups"), params.train.model.name,
-                          [&params](const QString& dir) { return new SweepJob(params, dir); });
-}
-
-Job* MainWindow::launchInNewRun(const QString& kind, const QString& name, const std::function<Job*(const QString&)>& make)
-{
-    QString dir;
-    try {
-        dir = Workspace(workspaceRoot_).createRunDir(kind, name);
-    } catch (const Error& e) {
-        showError(QString::fromUtf8(e.what()));
-        return nullptr;
-    }
-    return launch(make(dir));
+    const Params options = kinds::sweepOptions(params);
+    return launchKind(*JobKinds::find(options.command()), options);
 }
 
 Job* MainWindow::launchBasisTraining(const basis::BasisTrainParams& params)
 {
-    return launchInNewRun(QStringLiteral("basis-train"), params.train.model.name,
-                          [&params](const QString& dir) { return new BasisTrainJob(params, dir); });
+    return launchKind(*JobKinds::find(QStringLiteral("basis-train")), kinds::basisTrainOptions(params));
 }
 
 Job* MainWindow::launchTraining(const TrainParams& params)
 {
-    return launchInNewRun(QStringLiteral("train"), params.model.name,
-                          [&params](const QString& dir) { return new TrainJob(params, dir); });
+    return launchKind(*JobKinds::find(QStringLiteral("train")), kinds::trainOptions(params));
+}
+
+Job* MainWindow::launchKind(const JobKind& kind, const Params& params)
+{
+    if (kind.runFolderParam.isEmpty())
+        return launch(new Job(kind, params, QString()));
+    QString dir;
+    try {
+        dir = Workspace(workspaceRoot_).createRunDir(kind.id, params.value(QStringLiteral("model")).isEmpty()
+                                                                  ? kind.id
+                                                                  : params.value(QStringLiteral("model")));
+    } catch (const Error& e) {
+        showError(QString::fromUtf8(e.what()));
+        return nullptr;
+    }
+    return launch(new Job(kind, params, dir));
+}
+
+QMap<QString, QString> MainWindow::prefillValues() const
+{
+    Params all(QStringLiteral("prefill"), &prefillSchema());
+    const TrainParams base = baseTrainParams();
+    setTrainParams(all, base);
+    QMap<QString, QString> values = all.given();
+    // The model panel's channels and size are the model's; a kind that takes them from the data leaves
+    // them unset there, and the panel keeps them consistent with the data set.
+    const QString layers = layerModel_->checkedSelectionText();
+    if (!layers.isEmpty())
+        values.insert(QStringLiteral("layers"), layers);
+    if (!base.initWeights.isEmpty()) {
+        values.insert(QStringLiteral("weights"), base.initWeights);
+        values.insert(QStringLiteral("init-weights"), base.initWeights);
+    }
+    return values;
+}
+
+const ParamSchema& MainWindow::prefillSchema()
+{
+    static const ParamSchema schema = [] {
+        ParamSchema s;
+        addModelParams(s, true);
+        addDataParams(s);
+        addTrainerParams(s);
+        return s;
+    }();
+    return schema;
+}
+
+std::unique_ptr<KindDialog> MainWindow::createKindDialog(const QString& id)
+{
+    const JobKind* kind = JobKinds::find(id);
+    if (!kind)
+        return nullptr;
+    // A kind that declares its own default for a shared option (prune's fine-tuning lr 0.01) keeps it: the
+    // panel's short schedule only fills options whose default is the shared one.
+    QMap<QString, QString> values = prefillValues();
+    for (const ParamDecl& d : prefillSchema().decls())
+        if (const ParamDecl* own = kind->schema.find(d.name); own && own->defaultValue != d.defaultValue)
+            values.remove(d.name);
+    return std::make_unique<KindDialog>(*kind, prefilledParams(*kind, values), this);
+}
+
+void MainWindow::openJobDialog(const QString& id)
+{
+    if (!modelReady_) {
+        showError(tr("The model is still being built; try again in a moment."));
+        return;
+    }
+    if (id == QLatin1String("basis-train"))
+        return openBasisTrainDialog();
+    if (id == QLatin1String("sweep"))
+        return openSweepDialog();
+    if (id == QLatin1String("spectrum"))
+        return openSpectrumDialog();
+    if (id == QLatin1String("ron"))
+        return openRonDialog();
+    if (id == QLatin1String("train")) {
+        TrainDialog dialog(baseTrainParams(), this);
+        if (dialog.exec() == QDialog::Accepted)
+            launchTraining(dialog.params());
+        return;
+    }
+    std::unique_ptr<KindDialog> dialog = createKindDialog(id);
+    if (!dialog)
+        return;
+    Q_EMIT parameterDialogOpened(dialog.get());
+    if (dialog->exec() == QDialog::Accepted)
+        launchKind(dialog->kind(), dialog->params());
+}
+
+Job* MainWindow::rerunFolder(const QString& dir)
+{
+    try {
+        // Any non-empty new folder makes readJob start afresh (no --resume); Job points it at the new folder.
+        Params params = readJob(dir, QStringLiteral("-"));
+        const JobKind* kind = JobKinds::find(params.command());
+        appendLog(tr("re-running %1 from %2").arg(kind->id, dir));
+        return launchKind(*kind, params);
+    } catch (const Error& e) {
+        showError(QString::fromUtf8(e.what()));
+        return nullptr;
+    }
 }
 
 Job* MainWindow::launch(Job* job)
@@ -683,15 +806,39 @@ Job* MainWindow::launch(Job* job)
 
 void MainWindow::rerun(Job* job)
 {
-    launchInNewRun(job->kind(), job->title(), [job](const QString& dir) { return job->rerun(dir); });
+    if (job->jobKind().runFolderParam.isEmpty()) {
+        launch(job->rerun(QString()));
+        return;
+    }
+    QString dir;
+    try {
+        dir = Workspace(workspaceRoot_).createRunDir(job->kind(), job->title());
+    } catch (const Error& e) {
+        showError(QString::fromUtf8(e.what()));
+        return;
+    }
+    launch(job->rerun(dir));
 }
 
 void MainWindow::onJobEnded(Job* job)
 {
     if (isTrainingKind(job->kind()))
         trainingPlot_->setCompleted(job->runDir(), job->state() == Job::State::Finished);
-    if (job->state() == Job::State::Finished && !isTrainingKind(job->kind()))
+    if (job->state() == Job::State::Finished && !isTrainingKind(job->kind()) && !job->runDir().isEmpty())
         refreshRun(job->runDir());
+    // Every kind's printed result (the CLI's text: tables, reports, figures) lands in the Reports tab;
+    // the kinds without a plot of their own (prune, sanity-check, eval, cost, info, pareto, export) show it.
+    if (job->state() == Job::State::Finished && !job->result().text.isEmpty()) {
+        reports_->appendPlainText(tr("── %1 %2%3 ──").arg(job->jobKind().title, job->title(),
+                                                          job->runDir().isEmpty() ? QString() : QStringLiteral(" (%1)").arg(job->runDir())));
+        reports_->appendPlainText(job->result().text.trimmed());
+        reports_->appendPlainText(QString());
+        static const QStringList kPlotted{QStringLiteral("train"), QStringLiteral("basis-train"), QStringLiteral("sweep"),
+                                          QStringLiteral("groups"), QStringLiteral("proxy-sweep"), QStringLiteral("spectrum"),
+                                          QStringLiteral("ron")};
+        if (!kPlotted.contains(job->kind()))
+            tabs_->setCurrentWidget(reports_);
+    }
     updateStatus();
 }
 

@@ -23,6 +23,7 @@ namespace ranklab::ui {
 
 class BasisTrainDialog;
 class JobDialog;
+class KindDialog;
 class JobsPanel;
 class LayerPanel;
 class LayerTableModel;
@@ -64,6 +65,15 @@ public:
     Job* launchSweep(const search::SweepParams& params);
     Job* launchSpectrum(const ron::SpectrumParams& params);
     Job* launchRon(const ron::RonParams& params);
+    /// Queues `params` of `kind` (in a new workspace run folder when the kind writes one).
+    Job* launchKind(const JobKind& kind, const Params& params);
+    /// The schema form of kind `id`, pre-filled from the model panel, the checked layers and the weights
+    /// (caller owns it); nullptr for an unknown kind.
+    std::unique_ptr<KindDialog> createKindDialog(const QString& id);
+    /// Runs the job stored in `dir`/job.json again, in a new run folder; nullptr (and a dialog) on error.
+    Job* rerunFolder(const QString& dir);
+    /// The model panel, data, weights, short schedule and checked layers as option values.
+    QMap<QString, QString> prefillValues() const;
 
     /// Reads a parameter file (core/jobs/param_file.h, e.g. resources/examples/*.json): its model and data
     /// options go to the model panel and its starting weights are checked; once both are ready, the job
@@ -85,6 +95,7 @@ public:
     ParetoPlot* paretoPlot() const { return paretoPlot_; }
     SpectraPlot* spectraPlot() const { return spectraPlot_; }
     RonReportView* ronReport() const { return ronReport_; }
+    QPlainTextEdit* reports() const { return reports_; }
     QTabWidget* tabs() const { return tabs_; }
     /// True once the layer table shows the model panel's current model.
     bool modelReady() const { return modelReady_; }
@@ -109,13 +120,13 @@ private:
     void openSweepDialog();
     void openSpectrumDialog();
     void openRonDialog();
+    /// The Jobs menu entry of kind `id`: its hand-made dialog or its schema form.
+    void openJobDialog(const QString& id);
+    static const ParamSchema& prefillSchema();
     /// Opens the pending parameter file's dialog once the model is built and its weights are checked.
     void openPendingParameterDialog();
     /// Starts the job of an accepted dialog made by createDialogFor().
     void launchFromDialog(JobDialog* dialog);
-    /// Creates a run folder of `kind` and queues make(folder); shows the error and returns nullptr when
-    /// the folder cannot be created.
-    Job* launchInNewRun(const QString& kind, const QString& name, const std::function<Job*(const QString&)>& make);
     void onParetoPoint(const ParetoPoint& point);
     Job* launch(Job* job);
     void rerun(Job* job);
@@ -144,6 +155,8 @@ private:
     RonReportView* ronReport_;
     QTabWidget* tabs_;
     QPlainTextEdit* log_;
+    QPlainTextEdit* reports_;
+    QMenu* viewMenu_ = nullptr;
     QLabel* statusWorkspace_;
     QLabel* statusJobs_;
     QMenu* recentMenu_ = nullptr;

@@ -94,11 +94,14 @@ SweepView loadSweepView(const QString& dir, int maxEnumerate, int sampleCount)
     const search::SweepResult sweep = search::loadSweep(dir);
     SweepView view;
     const search::SweepBaseline& base = sweep.baseline;
-    view.title = QStringLiteral("%1 %2 · %3 entries · basis size %4 (%5) · baseline top-1 %6 %")
+    const QString method = sweep.method.value(QStringLiteral("id")).toString() == QLatin1String("prune")
+        ? QStringLiteral("L1 pruning ratio %1").arg(sweep.method.value(QStringLiteral("ratio")).toDouble())
+        : sweep.method.isEmpty() ? QStringLiteral("basis size %1 (%2)").arg(sweep.basis.size).arg(basis::formName(sweep.basis.form))
+                                 : sweep.method.value(QStringLiteral("id")).toString();
+    view.title = QStringLiteral("%1 %2 · %3 entries · %4 · baseline top-1 %5 %")
                      .arg(search::sweepKindName(sweep.kind), sweep.model.name)
                      .arg(sweep.entries.size())
-                     .arg(sweep.basis.size)
-                     .arg(basis::formName(sweep.basis.form))
+                     .arg(method)
                      .arg(100 * base.accuracy, 0, 'f', 2);
     view.model = sweep.model.name;
     view.notes = sweep.pending + sweep.problems;

@@ -1,45 +1,57 @@
 #include "core/jobs/job.h"
 
-#include <QDir>
 #include <QFileInfo>
-
-#include "core/train/trainer.h"
 
 namespace ranklab {
 
-Job::Job(QString kind, QString title, QString runDir, QObject* parent)
-    : QObject(parent), kind_(std::move(kind)), title_(std::move(title)), runDir_(std::move(runDir))
+/// Forwards a runner's reports as the job's (queued) signals.
+class Job::Context final : public JobContext {
+public:
+    explicit Context(Job* job) : job_(job) {}
+    void progress(const TrainProgress& p) override { Q_EMIT job_->progressChanged(p); }
+    void metrics(const EpochMetrics& m) override { Q_EMIT job_->epochFinished(m); }
+    void log(const QString& line) override { Q_EMIT job_->logLine(line); }
+    bool isCancelled() const override { return job_->cancel_.load(); }
+    const std::atomic_bool* cancelFlag() const override { return &job_->cancel_; }
+
+private:
+    Job* job_;
+};
+
+Job::Job(const JobKind& kind, Params params, QString runDir, QObject* parent)
+    : QObject(parent), kind_(&kind), params_(std::move(params)), runDir_(std::move(runDir))
 {
     qRegisterMetaType<ranklab::TrainProgress>();
     qRegisterMetaType<ranklab::EpochMetrics>();
+    title_ = kind.schema.find(QStringLiteral("model")) && !params_.value(QStringLiteral("model")).isEmpty()
+        ? params_.value(QStringLiteral("model"))
+        : kind.title;
+    if (!kind.runFolderParam.isEmpty() && !runDir_.isEmpty()) {
+        params_.set(kind.runFolderParam, runDir_);
+        // A folder that already ran this job (job.json) is continued where it stopped.
+        if (!kind.resumeParam.isEmpty()) {
+            if (QFileInfo::exists(jobFilePath(runDir_)))
+                params_.set(kind.resumeParam, QStringLiteral("1"));
+            else
+                params_.unset(kind.resumeParam);
+        }
+    }
 }
 
 Job::~Job() = default;
 
-TrainCallbacks Job::forwardingCallbacks()
+JobResult Job::run()
 {
-    TrainCallbacks cb;
-    cb.progress = [this](const TrainProgress& p) { Q_EMIT progressChanged(p); };
-    cb.epochDone = [this](const EpochMetrics& m) { Q_EMIT epochFinished(m); };
-    cb.log = [this](const QString& line) { Q_EMIT logLine(line); };
-    return cb;
+    Context context(this);
+    return runJob(*kind_, params_, context);
 }
 
-TrainJob::TrainJob(TrainParams params, QString runDir, QObject* parent)
-    : Job(QStringLiteral("train"), params.model.name, std::move(runDir), parent), params_(std::move(params))
+Job* Job::rerun(const QString& runDir) const
 {
-}
-
-QJsonObject TrainJob::run()
-{
-    const bool resume = QFileInfo::exists(QDir(runDir()).filePath(QStringLiteral("params.json")));
-    const TrainSummary summary = runTraining(params_, runDir(), resume, forwardingCallbacks(), cancelFlag());
-    return toJson(summary);
-}
-
-Job* TrainJob::rerun(const QString& runDir) const
-{
-    return new TrainJob(params_, runDir);
+    Params params = params_;
+    if (!kind_->resumeParam.isEmpty())
+        params.unset(kind_->resumeParam);
+    return new Job(*kind_, params, runDir);
 }
 
 } // namespace ranklab

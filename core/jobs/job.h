@@ -6,32 +6,40 @@
 #include <QObject>
 #include <QString>
 
+#include "core/jobs/job_kind.h"
 #include "core/train/train_params.h"
 
 namespace ranklab {
 
-/// A background experiment (qBittorrent's TorrentCreator pattern): parameters in, run() on a worker
-/// thread, a cancel flag checked at least every batch, and queued signals out. Exceptions never leave
-/// run(): JobRunner turns them into failed(sentence).
-class Job : public QObject {
+/// One background run of any registered kind (qBittorrent's TorrentCreator pattern): a kind and its
+/// parameters in, run() on a worker thread, a cancel flag checked at least every batch, and queued
+/// signals out. Exceptions never leave the worker: JobRunner turns them into failed(sentence).
+class Job final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(Job)
 public:
     enum class State { Queued, Running, Finished, Failed, Cancelled };
     Q_ENUM(State)
 
-    Job(QString kind, QString title, QString runDir, QObject* parent = nullptr);
+    /// `params` of `kind`; for a kind with a run folder, `runDir` becomes its folder parameter (and an
+    /// interrupted run already there is continued).
+    Job(const JobKind& kind, Params params, QString runDir, QObject* parent = nullptr);
     ~Job() override;
 
-    /// The work itself, on a worker thread. Throws ranklab::Error on failure; returns the summary.
-    virtual QJsonObject run() = 0;
+    /// The work itself, on a worker thread. Throws ranklab::Error on failure.
+    JobResult run();
     /// A new, queued job with exactly these parameters that writes into `runDir` (the jobs panel's
     /// "Re-run"). The caller owns it.
-    virtual Job* rerun(const QString& runDir) const = 0;
+    Job* rerun(const QString& runDir) const;
 
-    const QString& kind() const { return kind_; }
+    const JobKind& jobKind() const { return *kind_; }
+    const QString& kind() const { return kind_->id; }
     const QString& title() const { return title_; }
     const QString& runDir() const { return runDir_; }
+    const Params& params() const { return params_; }
+    /// The finished job's result (empty before).
+    const JobResult& result() const { return result_; }
+    void setResult(JobResult result) { result_ = std::move(result); }
     State state() const { return state_.load(); }
     void setState(State state) { state_ = state; }
     void requestCancel() { cancel_ = true; }
@@ -41,32 +49,18 @@ Q_SIGNALS:
     void progressChanged(const ranklab::TrainProgress& progress);
     void epochFinished(const ranklab::EpochMetrics& metrics);
     void logLine(const QString& line);
-    void finished(const QJsonObject& summary);
+    void finished(const QJsonObject& report);
     void failed(const QString& message);
     void cancelled();
 
-protected:
-    const std::atomic_bool* cancelFlag() const { return &cancel_; }
-    /// Callbacks that forward the trainer's reports as this job's signals (thread-safe, queued).
-    TrainCallbacks forwardingCallbacks();
-
 private:
-    QString kind_, title_, runDir_;
+    class Context;
+    const JobKind* kind_;
+    Params params_;
+    QString title_, runDir_;
+    JobResult result_;
     std::atomic_bool cancel_{false};
     std::atomic<State> state_{State::Queued};
-};
-
-/// Plain training (`ranklab-cli train`) as a job; resumes if its folder holds an interrupted run.
-class TrainJob final : public Job {
-    Q_OBJECT
-public:
-    TrainJob(TrainParams params, QString runDir, QObject* parent = nullptr);
-    QJsonObject run() override;
-    Job* rerun(const QString& runDir) const override;
-    const TrainParams& params() const { return params_; }
-
-private:
-    TrainParams params_;
 };
 
 } // namespace ranklab

@@ -50,26 +50,28 @@ void JobRunner::startNext()
         job->setState(Job::State::Running);
         Q_EMIT jobStarted(job);
         pool_.start([this, job] {
-            QJsonObject summary;
+            JobResult result;
             QString error;
             try {
-                summary = job->run();
+                result = job->run();
             } catch (const Error& e) {
                 error = QString::fromUtf8(e.what());
             } catch (const std::exception& e) {
                 error = errorSentence(e);
             }
-            QMetaObject::invokeMethod(this, [this, job, summary, error] {
+            QMetaObject::invokeMethod(this, [this, job, result, error] {
                 --running_;
                 if (!error.isEmpty()) {
                     job->setState(Job::State::Failed);
                     Q_EMIT job->failed(error);
-                } else if (job->cancelRequested() || summary.value(QStringLiteral("status")) == QLatin1String("cancelled")) {
+                } else if (result.outcome == JobOutcome::Cancelled) {
+                    job->setResult(result);
                     job->setState(Job::State::Cancelled);
                     Q_EMIT job->cancelled();
                 } else {
+                    job->setResult(result);
                     job->setState(Job::State::Finished);
-                    Q_EMIT job->finished(summary);
+                    Q_EMIT job->finished(result.report);
                 }
                 Q_EMIT jobEnded(job);
                 startNext();

@@ -65,6 +65,7 @@ ParamFile readParamFile(const QString& path)
                     break;
             }
             text = parts.join(QLatin1Char(','));
+            file.lists.insert(it.key(), parts);
         } else {
             text = scalarText(v, &ok);
         }

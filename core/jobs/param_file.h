@@ -12,6 +12,7 @@
 
 #include <QMap>
 #include <QString>
+#include <QStringList>
 
 namespace ranklab {
 
@@ -21,6 +22,7 @@ struct ParamFile {
     QString title;                   ///< one line for menus and logs (may be empty)
     QString description;             ///< free text (may be empty)
     QMap<QString, QString> options;  ///< option name → value ("1" for a flag)
+    QMap<QString, QStringList> lists; ///< the items of options given as JSON arrays (repeated options)
 };
 
 /// Reads and checks a parameter file; throws ranklab::Error with one sentence naming the file and the

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/jobs/job_kind.h"
 
 namespace ranklab {
 
@@ -57,11 +58,15 @@ QVector<RunEntry> Workspace::runs() const
             else if (has("sweep.json"))
                 e.params = io::readJsonObject(dir.filePath(QStringLiteral("sweep.json")));
             const QJsonObject marker = has("run.json") ? io::readJsonObject(dir.filePath(QStringLiteral("run.json"))) : QJsonObject();
-            if (e.params.isEmpty() && marker.isEmpty())
+            const QJsonObject job = has("job.json") ? io::readJsonObject(dir.filePath(QStringLiteral("job.json"))) : QJsonObject();
+            if (e.params.isEmpty() && marker.isEmpty() && job.isEmpty())
                 continue; // not a run folder
             e.kind = e.params.value(QStringLiteral("kind")).toString();
             if (e.kind.isEmpty())
                 e.kind = marker.value(QStringLiteral("kind")).toString();
+            if (e.kind.isEmpty())
+                e.kind = job.value(QStringLiteral("command")).toString();
+            e.rerunnable = !job.isEmpty();
             e.name = marker.value(QStringLiteral("name")).toString();
             if (has("summary.json")) {
                 e.summary = io::readJsonObject(dir.filePath(QStringLiteral("summary.json")));
@@ -69,6 +74,9 @@ QVector<RunEntry> Workspace::runs() const
             } else if (has("sensitivity.json")) {
                 const QJsonObject sens = io::readJsonObject(dir.filePath(QStringLiteral("sensitivity.json")));
                 e.completed = sens.value(QStringLiteral("pending")).toArray().isEmpty();
+            } else if (const JobKind* kind = JobKinds::find(e.kind); kind && !kind->completionFiles.isEmpty()) {
+                for (const QString& f : kind->completionFiles)
+                    e.completed = e.completed || QFileInfo::exists(dir.filePath(f));
             } else {
                 e.completed = has("spectrum.json") || has("report.json");
             }

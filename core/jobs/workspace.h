@@ -16,6 +16,8 @@ struct RunEntry {
     bool completed = false;
     QJsonObject params;   ///< params.json (training kinds) or sweep.json; may be empty for other kinds
     QJsonObject summary;  ///< summary.json, empty if absent
+    /// job.json is there: the run can be run again (ranklab-cli rerun, the GUI's Re-run).
+    bool rerunnable = false;
 };
 
 /// A folder of run folders: `<root>/runs/<timestamp>-<kind>-<name>/`. The disk is the source of truth,

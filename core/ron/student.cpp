@@ -1,5 +1,9 @@
 #include "core/ron/student.h"
 
+#include <mutex>
+
+#include "core/models/structured_model.h"
+
 #include <QJsonArray>
 #include <QStringList>
 
@@ -329,6 +333,18 @@ std::shared_ptr<nn::Layer> createModelForWeights(const ModelSpec& spec, const QS
                         .arg(teacher.inputSize)
                         .arg(teacher.width));
     return student;
+}
+
+void registerStudentModels()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        models::registerStructuredModelFactory([](const ModelSpec& spec, const QString& path) -> std::shared_ptr<nn::Layer> {
+            if (studentStructureOf(path).isEmpty())
+                return nullptr;
+            return createModelForWeights(spec, path);
+        });
+    });
 }
 
 } // namespace ranklab::ron

@@ -114,7 +114,11 @@ void saveStudent(const RonStudent& student, const QJsonObject& structure, const 
 QJsonObject studentStructureOf(const QString& weightsPath);
 
 /// The model that can hold `weightsPath`: a RON student when the file is one (its teacher must be
-/// `spec`'s architecture, else ranklab::Error), otherwise models::createModel(spec). Used by `eval`.
+/// `spec`'s architecture, else ranklab::Error), otherwise models::createModel(spec).
 std::shared_ptr<nn::Layer> createModelForWeights(const ModelSpec& spec, const QString& weightsPath);
+
+/// Registers RON students with models::registerStructuredModelFactory, so that evaluation (train/, which
+/// does not include ron/) builds a student from its file. Idempotent; registerBuiltinKinds() calls it.
+void registerStudentModels();
 
 } // namespace ranklab::ron

@@ -19,6 +19,7 @@
 #include "core/search/sweep_files.h"
 #include "core/search/sweep_plan.h"
 #include "core/train/evaluate_internal.h"
+#include "core/train/layer_method.h"
 #include "core/train/trainer.h"
 
 namespace ranklab::search {
@@ -34,24 +35,20 @@ qint64 parameterCount(nn::Layer& model)
     return n;
 }
 
-/// Forward + backward multiply-adds of one conv in the given form (paper A §3.1 counts).
-double formCost(const basis::LayerCost& c, basis::BasisForm form)
-{
-    switch (form) {
-    case basis::BasisForm::Weight: return 2 * c.n1f;
-    case basis::BasisForm::Output: return c.n2f + c.n2b;
-    case basis::BasisForm::Pair: return c.n3f + c.n3b;
-    }
-    return c.n0f + c.n0b;
-}
 } // namespace
 
 QJsonObject toJson(const ProxySweepParams& params)
 {
-    return QJsonObject{{QStringLiteral("train"), toJson(params.train)},
-                       {QStringLiteral("layers"), params.layers},
-                       {QStringLiteral("basis"), basis::toJson(params.basis)},
-                       {QStringLiteral("eval_images"), params.evalImages}};
+    QJsonObject json{{QStringLiteral("train"), toJson(params.train)},
+                     {QStringLiteral("layers"), params.layers},
+                     {QStringLiteral("basis"), basis::toJson(params.basis)},
+                     {QStringLiteral("eval_images"), params.evalImages}};
+    if (params.method != QLatin1String("basis")) { // absent for basis: folders written before methods existed resume
+        QJsonObject method = params.methodOptions;
+        method.insert(QStringLiteral("id"), params.method);
+        json.insert(QStringLiteral("method"), method);
+    }
+    return json;
 }
 
 ProxySweepParams proxySweepParamsFromJson(const QJsonObject& json)
@@ -61,27 +58,57 @@ ProxySweepParams proxySweepParamsFromJson(const QJsonObject& json)
     p.layers = json.value(QStringLiteral("layers")).toString(p.layers);
     p.basis = basis::basisSpecFromJson(json.value(QStringLiteral("basis")).toObject());
     p.evalImages = json.value(QStringLiteral("eval_images")).toInt();
+    if (json.contains(QStringLiteral("method"))) {
+        p.methodOptions = json.value(QStringLiteral("method")).toObject();
+        p.method = p.methodOptions.take(QStringLiteral("id")).toString(p.method);
+    }
     return p;
 }
 
 SweepResult runProxySweep(const ProxySweepParams& params, const QString& outDir, const TrainCallbacks& callbacks,
                           const std::atomic_bool* cancel)
 {
-    if (params.basis.init == basis::BasisInit::Random)
+    const bool basisMethod = params.method == QLatin1String("basis");
+    if (basisMethod && params.basis.init == basis::BasisInit::Random)
         throw Error("the proxy approximates the trained filters, so its basis init must be qr or svd, not random.");
+    const std::unique_ptr<LayerMethod> method =
+        createLayerMethod(params.method, basisMethod ? basis::toJson(params.basis) : params.methodOptions);
     if (params.evalImages < 0)
         throw Error(QStringLiteral("the number of held-out images must be at least 0, not %1.").arg(params.evalImages));
     SweepParams asSweep;
     asSweep.train = params.train;
     asSweep.layers = params.layers;
     asSweep.basis = params.basis;
+    if (!basisMethod)
+        asSweep.basis = basis::BasisSpec{}; // the plan checks Conv2d only; the method judges each layer below
     plan::SweepPlan sweepPlan = plan::planSweep(asSweep);
+    {
+        // The method judges every planned layer on the architecture (no weights needed): with "all", layers it
+        // cannot change are left out and named; a layer asked for by name or index is refused.
+        const auto architecture = models::createModel(plan::naturalSpec(params.train.model));
+        const bool all = params.layers.trimmed().compare(QLatin1String("all"), Qt::CaseInsensitive) == 0;
+        QVector<plan::PlannedEntry> kept;
+        for (const plan::PlannedEntry& e : sweepPlan.entries) {
+            const QString refusal = method->refusal(*architecture, sweepPlan.registry.layers[e.index - 1]);
+            if (refusal.isEmpty())
+                kept.push_back(e);
+            else if (!all)
+                throw OptionError(refusal);
+            else if (callbacks.log)
+                callbacks.log(QStringLiteral("proxy: left out: %1").arg(refusal));
+        }
+        if (kept.isEmpty())
+            throw OptionError(QStringLiteral("no layer of '%1' can take %2.").arg(params.layers, method->describe()));
+        sweepPlan.entries = kept;
+    }
     for (plan::PlannedEntry& e : sweepPlan.entries)
         e.runDir = QStringLiteral("proxy/") + e.runDir + QStringLiteral(".json");
     const io::FolderLock folderLock(outDir);
-    files::writeOrCheckSweepFile(outDir, plan::sweepFileJson(SweepKind::Proxy, params.train, params.basis,
-                                                             params.train.epochs, toJson(params), sweepPlan.entries,
-                                                             false));
+    QJsonObject sweepFile = plan::sweepFileJson(SweepKind::Proxy, params.train, params.basis, params.train.epochs, toJson(params),
+                                                sweepPlan.entries, false);
+    if (!basisMethod)
+        sweepFile.insert(QStringLiteral("method"), method->toJson());
+    files::writeOrCheckSweepFile(outDir, sweepFile);
     const QDir root(outDir);
     const auto log = [&callbacks](const QString& line) {
         if (callbacks.log)
@@ -111,10 +138,12 @@ SweepResult runProxySweep(const ProxySweepParams& params, const QString& outDir,
     resolveModelAndData(modelSpec, dataSpec, data.outChannels, data.train.height());
     data::BatchLoader loader(data.test, data.norm, data.outChannels, params.train.evalBatchSize, false, false, 0,
                              params.train.seed);
-    // One trained model for every layer: each layer is swapped for its basis approximation and back.
+    const QString baselineWeights = QDir(baselineDir).filePath(QStringLiteral("model.rlk"));
     const auto model = models::createModel(modelSpec);
-    io::loadWeights(*model, QDir(baselineDir).filePath(QStringLiteral("model.rlk")));
+    io::loadWeights(*model, baselineWeights);
     const ModelInfo trainedRegistry = models::describeModule(*model, modelSpec);
+    for (const plan::PlannedEntry& e : sweepPlan.entries)
+        method->refusal(*model, trainedRegistry.layers[e.index - 1]); // lets the method see every layer it will change
     const QString baselineEvalPath = root.filePath(QStringLiteral("proxy/baseline.json"));
     if (!QFileInfo::exists(baselineEvalPath)) {
         const EvalResult r = train::evaluate(*model, loader, {}, cancel);
@@ -135,11 +164,13 @@ SweepResult runProxySweep(const ProxySweepParams& params, const QString& outDir,
             modelCost += double(layer.flops); // 2·in·out: forward + backward multiply-adds
     for (const basis::LayerCost& c : costs)
         modelCost += c.n0f + c.n0b;
-    const auto costOf = [&costs](int index) -> const basis::LayerCost& {
+    // Forward+backward multiply-adds per layer, as modelCost counts them.
+    const auto layerCost = [&costs, &registry](int index) -> double {
         for (const basis::LayerCost& c : costs)
             if (c.index == index)
-                return c;
-        throw Error(QStringLiteral("the cost model has no conv layer %1.").arg(index));
+                return c.n0f + c.n0b;
+        const LayerInfo& l = registry.layers[index - 1];
+        return l.type == QLatin1String("Linear") ? double(l.flops) : 0.0;
     };
 
     const auto start = Clock::now();
@@ -149,34 +180,30 @@ SweepResult runProxySweep(const ProxySweepParams& params, const QString& outDir,
             break;
         const QString path = root.filePath(e.runDir);
         if (!QFileInfo::exists(path)) {
-            std::vector<std::pair<std::string, std::shared_ptr<nn::Layer>>> originals;
-            for (int index : e.layers) {
-                const std::string name = trainedRegistry.layers[index - 1].name.toStdString();
-                originals.emplace_back(name, models::findLayer(*model, name));
-            }
-            const QVector<basis::BasisLayerReport> reports =
-                basis::insertBasisConvs(*model, trainedRegistry, e.layers, params.basis);
-            const EvalResult r = train::evaluate(*model, loader, {}, cancel);
-            const qint64 basisParams = parameterCount(*model);
-            for (const auto& [name, layer] : originals)
-                models::replaceLayer(*model, name, layer);
+            // Each entry changes a fresh copy of the trained baseline, so methods need not undo their surgery.
+            const auto changed = models::createModel(modelSpec);
+            io::loadWeights(*changed, baselineWeights);
+            const double reconstructionError = method->apply(*changed, trainedRegistry, e.layers);
+            const EvalResult r = train::evaluate(*changed, loader, {}, cancel);
+            const qint64 changedParams = parameterCount(*changed);
             if (cancelled())
                 break;
-            const basis::LayerCost& c = costOf(e.index);
-            const double seconds = baseline.trainSeconds * (1 + (formCost(c, params.basis.form) - (c.n0f + c.n0b)) / modelCost);
+            double costDelta = 0;
+            for (int index : e.layers)
+                costDelta += method->costDelta(modelSpec, registry, registry.layers[index - 1], layerCost);
+            const double seconds = baseline.trainSeconds * (1 + costDelta / modelCost);
             io::writeJsonAtomic(path, QJsonObject{{QStringLiteral("index"), e.index},
                                                   {QStringLiteral("name"), e.name},
                                                   {QStringLiteral("accuracy"), r.top1},
                                                   {QStringLiteral("loss"), r.loss},
                                                   {QStringLiteral("seconds"), seconds},
-                                                  {QStringLiteral("params"), double(basisParams)},
-                                                  {QStringLiteral("reconstruction_error"),
-                                                   reports.isEmpty() ? 0.0 : reports.front().reconstructionError}});
+                                                  {QStringLiteral("params"), double(changedParams)},
+                                                  {QStringLiteral("reconstruction_error"), reconstructionError}});
             log(QStringLiteral("proxy: layer %1 (%2): test top-1 %3% without retraining, reconstruction error %4")
                     .arg(e.index)
                     .arg(e.name)
                     .arg(100 * r.top1, 0, 'f', 2)
-                    .arg(reports.isEmpty() ? 0.0 : reports.front().reconstructionError, 0, 'g', 4));
+                    .arg(reconstructionError, 0, 'g', 4));
         }
         ++done;
         if (callbacks.progress) {

@@ -20,9 +20,13 @@ struct ProxySweepParams {
     basis::BasisSpec basis;  ///< size/β/form as the full sweep; init must be qr or svd (it approximates trained weights)
     int evalImages = 0;      ///< held-out images scored per layer: a seeded class-stratified subset of the test split
                              ///< (0: the sweep's whole test split)
+    /// The layer method swept (core/train/layer_method.h): "basis" (paper A, options from `basis`) or any
+    /// other registered one, e.g. "prune" with {"ratio": 0.3} (Li et al. 2016's sensitivity analysis).
+    QString method = QStringLiteral("basis");
+    QJsonObject methodOptions; ///< the method's options; ignored for "basis"
 };
 
-/// {"train", "layers", "basis", "eval_images"}.
+/// {"train", "layers", "basis", "eval_images"} (+ "method": {"id", …options} for a method other than basis).
 QJsonObject toJson(const ProxySweepParams& params);
 ProxySweepParams proxySweepParamsFromJson(const QJsonObject& json);
 

@@ -224,7 +224,7 @@ SweepPlan planSweep(const SweepParams& params)
     return plan;
 }
 
-ModelInfo describeForSweep(const ModelSpec& model)
+ModelSpec naturalSpec(const ModelSpec& model)
 {
     // Channels and size 0 mean "from the data"; the conv layers' indices, names and output channels do
     // not depend on them, so the registry is listed at the architecture's natural input.
@@ -234,7 +234,12 @@ ModelInfo describeForSweep(const ModelSpec& model)
         spec.inChannels = natural.inChannels;
     if (spec.inputSize <= 0)
         spec.inputSize = natural.inputSize;
-    return describeModel(spec);
+    return spec;
+}
+
+ModelInfo describeForSweep(const ModelSpec& model)
+{
+    return describeModel(naturalSpec(model));
 }
 
 QJsonObject sweepFileJson(SweepKind kind, const TrainParams& train, const basis::BasisSpec& basisSpec, int skipEpochs,

@@ -31,7 +31,9 @@ struct SweepPlan {
 /// with one sentence for anything a run would fail on (nothing is written).
 SweepPlan planSweep(const SweepParams& params);
 
-/// describeModel of `model` with channels/size 0 replaced by the architecture's natural input.
+/// `model` with channels/size 0 replaced by the architecture's natural input.
+ModelSpec naturalSpec(const ModelSpec& model);
+/// describeModel(naturalSpec(model)).
 ModelInfo describeForSweep(const ModelSpec& model);
 
 /// The sweep.json object (see files::writeOrCheckSweepFile); `withJobs` stores each entry's basis-train

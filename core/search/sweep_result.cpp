@@ -202,6 +202,7 @@ SweepResult loadSweep(const QString& dir)
     try {
         result.kind = parseSweepKind(sweep.value(QStringLiteral("kind")).toString());
         result.basis = basis::basisSpecFromJson(sweep.value(QStringLiteral("basis")).toObject());
+        result.method = sweep.value(QStringLiteral("method")).toObject();
     } catch (const Error& e) {
         throw Error(QStringLiteral("%1 is corrupt: %2").arg(sweepPath, QString::fromUtf8(e.what())));
     }
@@ -352,7 +353,7 @@ QJsonObject sensitivityJson(const SweepResult& result)
                                    {QStringLiteral("reconstruction_error"), s.reconstructionError},
                                    {QStringLiteral("run_dir"), s.runDir}});
     const SweepBaseline& b = result.baseline;
-    return QJsonObject{{QStringLiteral("kind"), sweepKindName(result.kind)},
+    QJsonObject json{{QStringLiteral("kind"), sweepKindName(result.kind)},
                        {QStringLiteral("model"), files::modelIdentity(result.model)},
                        {QStringLiteral("dataset"), result.dataset},
                        {QStringLiteral("basis"), basis::toJson(result.basis)},
@@ -366,6 +367,9 @@ QJsonObject sensitivityJson(const SweepResult& result)
                        {QStringLiteral("entries"), entries},
                        {QStringLiteral("pending"), QJsonArray::fromStringList(result.pending)},
                        {QStringLiteral("problems"), QJsonArray::fromStringList(result.problems)}};
+    if (!result.method.isEmpty())
+        json.insert(QStringLiteral("method"), result.method);
+    return json;
 }
 
 double spearmanRho(const QVector<double>& a, const QVector<double>& b)

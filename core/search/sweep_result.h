@@ -57,7 +57,9 @@ struct SweepResult {
     SweepKind kind = SweepKind::Layers;
     ModelSpec model;               ///< the model as the sweep asked for it (channels/size 0: from the data)
     QString dataset;               ///< data set name
-    basis::BasisSpec basis;        ///< basis size, β, form and init of every entry
+    basis::BasisSpec basis;        ///< basis size, β, form and init of every entry (the basis method)
+    /// The layer method swept when it is not basis convolutions: {"id": "prune", "ratio": 0.3}; empty for basis.
+    QJsonObject method;
     int epochs = 0;                ///< training epochs of every run
     int skipEpochs = 0;            ///< epochs with basis convs (== epochs: basis convs to the end)
     QJsonObject params;            ///< sweep.json's "params" (SweepParams or ProxySweepParams as JSON)

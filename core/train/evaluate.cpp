@@ -8,7 +8,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/weights.h"
 #include "core/models/zoo.h"
-#include "core/ron/student.h"
+#include "core/models/structured_model.h"
 #include "core/train/evaluate_internal.h"
 
 namespace ranklab {
@@ -104,7 +104,7 @@ EvalResult evaluateWeights(const EvalParams& params)
                         .arg(spec.numClasses)
                         .arg(splits.name)
                         .arg(splits.train.classNames.size()));
-    auto model = ron::createModelForWeights(spec, params.weights); // a RON student file brings its structure
+    auto model = models::createModelForWeights(spec, params.weights); // a RON student file brings its structure
     io::loadWeights(*model, params.weights);
 
     data::BatchLoader loader(splits.test, splits.norm, splits.outChannels, params.batchSize, false, false, 0, 0);

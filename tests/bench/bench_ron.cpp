@@ -7,7 +7,7 @@
 #include <QFileInfo>
 
 #include "core/error.h"
-#include "core/ron/pruning.h"
+#include "core/prune/pruning.h"
 #include "core/ron/ron_job.h"
 #include "core/train/trainer.h"
 #include "tests/bench/bench_cases.h"
@@ -209,16 +209,16 @@ int runPruned(int repeats)
 {
     const RonCase c = vggCase();
     const QString weights = teacher(c.teacher, c.name);
-    ron::PruneParams prune;
-    prune.train = c.teacher;
-    prune.train.initWeights = weights;
-    prune.train.lr = 0.01;
-    prune.train.weightDecay = 1e-4;
-    prune.finetuneEpochs = 2;
-    prune.ratio = 0.3;
+    prune::PruneParams pruning;
+    pruning.train = c.teacher;
+    pruning.train.initWeights = weights;
+    pruning.train.lr = 0.01;
+    pruning.train.weightDecay = 1e-4;
+    pruning.finetuneEpochs = 2;
+    pruning.ratio = 0.3;
     const QString pruneDir = benchDir(QStringLiteral("cifar_vgg11-pruned"));
     const bool resume = QFileInfo::exists(pruneDir + QStringLiteral("/report.json")) || QFileInfo::exists(pruneDir + QStringLiteral("/finetune"));
-    const QJsonObject pr = ron::runPrune(prune, pruneDir, resume, quietLog());
+    const QJsonObject pr = prune::runPrune(pruning, pruneDir, resume, quietLog());
     const double flopsBefore = pr.value(QStringLiteral("flops_before")).toDouble();
     const double top1Before = pr.value(QStringLiteral("top1_before")).toDouble();
     std::printf("pruned 0.3 (%s): FLOPs %.0f -> %.0f = %.2fx, acc@1 %.2f%% -> %.2f%% (pruned) -> %.2f%% (2 epochs fine-tuned)\n",

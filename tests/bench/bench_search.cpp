@@ -12,6 +12,7 @@
 #include <QFileInfo>
 #include <QTemporaryDir>
 
+#include "core/jobs/job_kind.h"
 #include "core/error.h"
 #include "core/models/model_spec.h"
 #include "core/search/pareto.h"
@@ -116,6 +117,7 @@ int envInt(const char* name, int fallback)
 
 int runProxySweepCase(int repeats)
 {
+    JobKinds::all(); // registers the layer methods the proxy sweeps (registerBuiltinKinds)
     // Settings fit ~15 minutes on 1-2 threads; override with RANKLAB_BENCH_SUBSET / _EPOCHS / _THREADS.
     search::SweepParams sweep;
     sweep.train.model = defaultModelSpec(QStringLiteral("cifar_resnet18"));

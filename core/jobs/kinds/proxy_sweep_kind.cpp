@@ -1,0 +1,100 @@
+// `proxy-sweep`: a training-free proxy of the per-layer sweep — the baseline trained once, then one layer
+// at a time replaced by its basis approximation and scored on held-out images (resumable).
+#include <cmath>
+
+#include "core/jobs/common_params.h"
+#include "core/jobs/kinds/kinds.h"
+#include "core/jobs/kinds/basis_params.h"
+#include "core/train/layer_method.h"
+#include "core/jobs/kinds/sweep_common.h"
+#include "core/search/proxy_sweep.h"
+
+namespace ranklab::kinds {
+
+JobKind proxySweepKind()
+{
+    JobKind k;
+    k.id = QStringLiteral("proxy-sweep");
+    k.title = QStringLiteral("Proxy sweep (training-free)");
+    k.menu = QStringLiteral("Layer search");
+    k.summary = QStringLiteral("training-free layer sensitivity, basis convs or L1 pruning (Li et al.), same output format");
+    k.help = QStringLiteral("Training-free proxy of the per-layer sweep (beyond paper A): trains the baseline once, then replaces one layer at a "
+                            "time by its basis approximation (QR/SVD of the trained filters) — or, with --method prune, prunes its smallest-L1 filters "
+                            "(Li et al. 2016's sensitivity analysis) — and measures the loss increase on held-out images. "
+                            "Same output format as sweep; --compare gives Spearman's rho against a full sweep.");
+    addModelParams(k.schema, true);
+    addDataParams(k.schema);
+    k.schema.typed(ParamType::Layers, QStringLiteral("layers"), QStringLiteral("LIST"), QStringLiteral("conv layers to score: all, indices, ranges, names"),
+                   QStringLiteral("all"));
+    // The layer method swept (core/train/layer_method.h): basis convolutions (--size/--beta/--form/--init) or
+    // L1 filter pruning (--ratio), Li et al. 2016's per-layer sensitivity analysis.
+    k.schema.choice(QStringLiteral("method"), layerMethodIds(),
+                    QStringLiteral("layer method: basis (basis convolutions, paper A) or prune (L1 filter pruning, Li et al. 2016)"),
+                    QStringLiteral("basis"));
+    addBasisParams(k.schema, true, QStringLiteral("svd"));
+    ParamDecl size = *k.schema.find(QStringLiteral("size"));
+    size.required = false; // only the basis method has a size
+    size.help += QStringLiteral(" (method basis; required there)");
+    k.schema.add(size);
+    ParamDecl ratio;
+    ratio.name = QStringLiteral("ratio");
+    ratio.type = ParamType::Double;
+    ratio.valueName = QStringLiteral("R");
+    ratio.help = QStringLiteral("method prune: fraction of a layer's filters removed (smallest L1 norms), in (0, 1)");
+    ratio.defaultValue = QStringLiteral("0.3");
+    ratio.min = 0;
+    ratio.max = 1;
+    ratio.minOpen = ratio.maxOpen = true;
+    k.schema.add(ratio);
+    k.schema
+        .integer(QStringLiteral("eval-images"), QStringLiteral("N"),
+                 QStringLiteral("held-out test images scored per layer (0: the whole test split or --test-subset)"), QStringLiteral("1000"), 0, 100000000)
+        .typed(ParamType::Dir, QStringLiteral("compare"), QStringLiteral("DIR"),
+               QStringLiteral("a full sweep of the same layers: print Spearman's rho between the two"));
+    addTrainerParams(k.schema);
+    k.completionFiles = {QStringLiteral("sensitivity.json")};
+    k.runFolderParam = QStringLiteral("out");
+    k.resumeParam = QStringLiteral("resume");
+    k.layersParam = QStringLiteral("layers");
+    k.weightsParam = QStringLiteral("init-weights");
+    k.run = [](const Params& p, JobContext& context) {
+        search::ProxySweepParams params;
+        params.train = trainParamsFrom(p);
+        params.layers = p.value(QStringLiteral("layers"));
+        params.method = p.choice(QStringLiteral("method"));
+        if (params.method == QLatin1String("basis"))
+            params.basis = basisSpecFrom(p, true);
+        else
+            params.methodOptions = QJsonObject{{QStringLiteral("ratio"), p.doubleValue(QStringLiteral("ratio"))}};
+        params.evalImages = p.intValue(QStringLiteral("eval-images"));
+        const QString out = p.required(QStringLiteral("out"));
+        checkSweepResume(p, out);
+        search::SweepResult compareWith;
+        if (p.isSet(QStringLiteral("compare")))
+            compareWith = search::loadSweep(p.value(QStringLiteral("compare")));
+        const search::SweepResult sweep = search::runProxySweep(params, out, context.trainCallbacks(), context.cancelFlag());
+        JobResult result;
+        if (context.isCancelled()) {
+            result.outcome = JobOutcome::Cancelled;
+            result.resumeHint = QStringLiteral("proxy-sweep cancelled; continue with the same options and --resume --out %1").arg(out);
+            return result;
+        }
+        warnProblems(context, sweep);
+        result.report = search::sensitivityJson(sweep);
+        if (!compareWith.dir.isEmpty()) {
+            const search::SensitivityAgreement a = search::compareSensitivities(sweep, compareWith);
+            const auto number = [](double x) { return std::isfinite(x) ? QJsonValue(x) : QJsonValue(); };
+            result.report.insert(QStringLiteral("compare"), QJsonObject{{QStringLiteral("sweep"), compareWith.dir},
+                                                                        {QStringLiteral("common"), a.common},
+                                                                        {QStringLiteral("spearman_acc_drop"), number(a.rhoDrop)},
+                                                                        {QStringLiteral("spearman_score"), number(a.rhoScore)}});
+            result.text = format("Spearman rho vs %s over %d layers: %.3f (proxy loss increase vs sweep acc drop), %.3f (acc drop vs acc drop)\n",
+                                 qPrintable(compareWith.dir), a.common, a.rhoScore, a.rhoDrop);
+        }
+        result.text += sensitivityTable(sweep);
+        return result;
+    };
+    return k;
+}
+
+} // namespace ranklab::kinds

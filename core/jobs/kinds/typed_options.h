@@ -1,0 +1,20 @@
+#pragma once
+// The typed parameter structs of the hand-made GUI dialogs (TrainParams, BasisTrainParams, SweepParams,
+// SpectrumParams, RonParams) as the options of their kind: the inverse of each kind's parsing, so a job
+// started from a dialog is stored (job.json) and re-run exactly like one started from the CLI. Torch-free.
+
+#include "core/basis/skip_training.h"
+#include "core/jobs/job_kind.h"
+#include "core/ron/ron_job.h"
+#include "core/search/sweep.h"
+
+namespace ranklab::kinds {
+
+Params trainOptions(const TrainParams& params);
+Params basisTrainOptions(const basis::BasisTrainParams& params);
+/// A sweep, or (groups set) a group sensitivity.
+Params sweepOptions(const search::SweepParams& params);
+Params spectrumOptions(const ron::SpectrumParams& params);
+Params ronOptions(const ron::RonParams& params);
+
+} // namespace ranklab::kinds

@@ -1,0 +1,168 @@
+#include "core/prune/pruning.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+
+#include "core/data/dataset.h"
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+#include "core/io/checkpoint.h"
+#include "core/io/folder_lock.h"
+#include "core/io/weights.h"
+#include "core/models/channel_plan.h"
+#include "core/models/surgery.h"
+#include "core/models/zoo.h"
+#include "core/train/evaluate.h"
+#include "core/train/trainer.h"
+#include "ranklab/version.h"
+
+namespace ranklab::prune {
+
+namespace {
+const QString kReportFile = QStringLiteral("report.json");
+const QString kPrunedFile = QStringLiteral("pruned.rlk");
+
+/// The prunable convs the selection names; a named conv that cannot be pruned is an error.
+std::vector<models::PrunableConv> selectedPrunable(nn::Layer& model, const ModelInfo& info, const QString& selection,
+                                                   QVector<int>& indices)
+{
+    const std::vector<models::PrunableConv> prunable = models::prunableConvs(model);
+    if (prunable.empty())
+        throw Error(QStringLiteral("%1 has no convolution that filter pruning can narrow (VGG, LeNet-5 and ResNet models "
+                                   "can be pruned).")
+                        .arg(info.spec.name));
+    std::vector<models::PrunableConv> out;
+    const bool all = selection.trimmed().compare(QLatin1String("all"), Qt::CaseInsensitive) == 0;
+    for (int index : resolveLayerSelection(info, selection, QStringLiteral("Conv2d"))) {
+        const LayerInfo& layer = info.layers[index - 1];
+        const models::PrunableConv* found = nullptr;
+        for (const models::PrunableConv& p : prunable)
+            if (QString::fromStdString(p.conv) == layer.name)
+                found = &p;
+        if (found) {
+            out.push_back(*found);
+            indices.append(index);
+        } else if (!all) {
+            throw Error(QStringLiteral("layer %1 (%2) cannot be pruned: its output feeds a residual sum or it is not a "
+                                       "convolution (Li et al. prune the first conv of each residual block).")
+                            .arg(index)
+                            .arg(layer.name));
+        }
+    }
+    if (out.empty())
+        throw Error(QStringLiteral("the layer selection '%1' holds no prunable convolution.").arg(selection));
+    return out;
+}
+} // namespace
+
+QJsonObject runPrune(const PruneParams& params, const QString& outDir, bool resume, const TrainCallbacks& callbacks,
+                     const std::atomic_bool* cancel)
+{
+    if (!(params.ratio > 0 && params.ratio < 1))
+        throw Error(QStringLiteral("the pruning ratio must be between 0 and 1 (e.g. 0.3), not %1.").arg(params.ratio));
+    if (params.finetuneEpochs < 0)
+        throw Error(QStringLiteral("the number of fine-tuning epochs cannot be negative."));
+    if (params.train.initWeights.isEmpty() || !QFileInfo(params.train.initWeights).isFile())
+        throw Error(QStringLiteral("the trained weights file '%1' does not exist.").arg(params.train.initWeights));
+    const QDir dir(outDir);
+    const io::FolderLock folderLock(outDir);
+    if (QFileInfo::exists(dir.filePath(kReportFile)) && !resume)
+        throw Error(QStringLiteral("%1 already holds a pruning; use --resume or choose another --out.").arg(outDir));
+
+    // The model at the data's input size, with the trained weights.
+    ModelSpec spec = params.train.model;
+    DataSpec dataSpec = params.train.data;
+    resolveModelAndData(spec, dataSpec);
+    const data::DatasetSplits splits = data::loadDataset(dataSpec);
+    resolveModelAndData(spec, dataSpec, splits.outChannels, splits.train.height());
+    auto model = models::createModel(spec);
+    io::loadWeights(*model, params.train.initWeights, spec.name);
+    const auto reference = models::createArchitecture(spec);
+    const ModelInfo before = models::describeModule(*model, spec);
+
+    QVector<int> indices;
+    const std::vector<models::PrunableConv> chosen = selectedPrunable(*model, before, params.layers, indices);
+    // Independent pruning: every layer's filters ranked by their own trained L1 norms, all chosen first.
+    std::vector<torch::Tensor> keeps;
+    QVector<PrunedLayer> layers;
+    {
+        torch::NoGradGuard noGrad;
+        for (size_t i = 0; i < chosen.size(); ++i) {
+            const auto conv = std::dynamic_pointer_cast<nn::Conv2d>(models::findLayer(*model, chosen[i].conv));
+            const int64_t c = conv->options().outChannels;
+            const int64_t keep = std::max<int64_t>(1, c - int64_t(std::floor(params.ratio * double(c))));
+            const torch::Tensor l1 = conv->weight.abs().sum({1, 2, 3});
+            keeps.push_back(std::get<0>(std::get<1>(l1.topk(keep)).sort()));
+            layers.append({indices[int(i)], QString::fromStdString(chosen[i].conv), c, keep});
+        }
+    }
+    for (size_t i = 0; i < chosen.size(); ++i)
+        models::keepOutputChannels(*model, chosen[i], keeps[i]);
+    spec.channels = models::channelPlanOf(*model, *reference);
+    const ModelInfo after = models::describeModule(*model, spec);
+
+    TrainParams pruned = params.train;
+    pruned.model = spec;
+    pruned.initWeights = dir.filePath(kPrunedFile);
+    pruned.epochs = std::max(1, params.finetuneEpochs);
+    io::ensureWritableDir(outDir);
+    io::Checkpoint checkpoint;
+    checkpoint.model = io::moduleStateDict(*model);
+    checkpoint.meta = QJsonObject{{QStringLiteral("kind"), QStringLiteral("pruned")},
+                                  {QStringLiteral("version"), QStringLiteral(RANKLAB_VERSION)},
+                                  {QStringLiteral("params"), toJson(pruned)}};
+    io::writeCheckpoint(pruned.initWeights, checkpoint);
+
+    EvalParams eval;
+    eval.model = params.train.model;
+    eval.data = params.train.data;
+    eval.batchSize = params.train.evalBatchSize;
+    eval.threads = params.train.threads;
+    eval.weights = params.train.initWeights;
+    const double top1Before = evaluateWeights(eval).top1;
+    eval.weights = pruned.initWeights; // loads through the channel plan, as every later user of the file will
+    const double top1Pruned = evaluateWeights(eval).top1;
+    if (callbacks.log)
+        callbacks.log(QStringLiteral("pruned %1 convs: %2 → %3 parameters, test top-1 %4% → %5%")
+                          .arg(layers.size())
+                          .arg(before.totalParams)
+                          .arg(after.totalParams)
+                          .arg(100 * top1Before, 0, 'f', 2)
+                          .arg(100 * top1Pruned, 0, 'f', 2));
+
+    double top1Finetuned = -1;
+    QString weights = pruned.initWeights;
+    if (params.finetuneEpochs > 0) {
+        const TrainSummary ft = runTraining(pruned, dir.filePath(QStringLiteral("finetune")), /*resume=*/true, callbacks, cancel);
+        if (ft.status != QLatin1String("completed"))
+            return QJsonObject{{QStringLiteral("status"), QStringLiteral("cancelled")}};
+        top1Finetuned = ft.finalTestTop1;
+        weights = ft.weightsPath;
+    }
+
+    QJsonArray list;
+    for (const PrunedLayer& l : layers)
+        list.append(QJsonObject{{QStringLiteral("index"), l.index},
+                                {QStringLiteral("name"), l.name},
+                                {QStringLiteral("before"), double(l.before)},
+                                {QStringLiteral("after"), double(l.after)}});
+    const QJsonObject report{{QStringLiteral("status"), QStringLiteral("completed")},
+                             {QStringLiteral("model"), spec.name},
+                             {QStringLiteral("ratio"), params.ratio},
+                             {QStringLiteral("channels"), spec.channels},
+                             {QStringLiteral("layers"), list},
+                             {QStringLiteral("params_before"), double(before.totalParams)},
+                             {QStringLiteral("params_after"), double(after.totalParams)},
+                             {QStringLiteral("flops_before"), double(before.totalFlops)},
+                             {QStringLiteral("flops_after"), double(after.totalFlops)},
+                             {QStringLiteral("top1_before"), top1Before},
+                             {QStringLiteral("top1_pruned"), top1Pruned},
+                             {QStringLiteral("top1_finetuned"), top1Finetuned},
+                             {QStringLiteral("finetune_epochs"), params.finetuneEpochs},
+                             {QStringLiteral("weights"), weights}};
+    io::writeJsonAtomic(dir.filePath(kReportFile), report);
+    return report;
+}
+
+} // namespace ranklab::prune
