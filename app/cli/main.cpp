@@ -90,8 +90,13 @@ int runSchema(const QStringList& args)
         if (a == QLatin1String("--json"))
             json = true;
         else if (a == QLatin1String("--help")) {
-            std::printf("Usage: ranklab-cli schema [COMMAND] [--json]\n\nThe declared parameters of every command (or of COMMAND): name, type, "
-                        "default, range or choices, help, group. --json prints them for scripts and other front-ends.\n");
+            ParamSchema options;
+            options.flag(QStringLiteral("json"), QStringLiteral("print the schema as JSON (for scripts and other front-ends)"));
+            std::fputs(qPrintable(helpText(QStringLiteral("schema [COMMAND]"),
+                                           QStringLiteral("The declared parameters of every command (or of COMMAND): name, type, default, "
+                                                          "range or choices, help, group."),
+                                           options, false)),
+                       stdout);
             return 0;
         } else if (a.startsWith(QLatin1String("--")))
             throw OptionError(QStringLiteral("'schema' has no option %1.").arg(a));
@@ -141,13 +146,18 @@ int runRerun(const QStringList& args)
     for (int i = 0; i < args.size(); ++i) {
         const QString& a = args[i];
         if (a == QLatin1String("--help")) {
-            std::printf("Usage: ranklab-cli rerun RUN_DIR [--out DIR | --continue] [--quiet] [--json]\n\n"
-                        "Runs a run folder's job again from its job.json, with the same parameters and seed (any kind that writes a "
-                        "run folder: train, basis-train, sweep, groups, proxy-sweep, spectrum, ron, prune, sanity-check, …).\n\n"
-                        "  --out DIR     the new run folder (default: RUN_DIR-rerun, -rerun-2, … next to it)\n"
-                        "  --continue    continue an interrupted run in RUN_DIR itself (its --resume)\n"
-                        "  --quiet       no progress on stderr\n"
-                        "  --json        print the result as JSON on the last stdout line\n");
+            ParamSchema options;
+            options.typed(ParamType::Dir, QStringLiteral("out"), QStringLiteral("DIR"),
+                          QStringLiteral("the new run folder (default: RUN_DIR-rerun, -rerun-2, … next to it)"))
+                .flag(QStringLiteral("continue"), QStringLiteral("continue an interrupted run in RUN_DIR itself (its --resume)"))
+                .flag(QStringLiteral("quiet"), QStringLiteral("no progress on stderr"))
+                .flag(QStringLiteral("json"), QStringLiteral("print the result as JSON on the last stdout line"));
+            std::fputs(qPrintable(helpText(QStringLiteral("rerun RUN_DIR"),
+                                           QStringLiteral("Runs a run folder's job again from its job.json, with the same parameters and seed "
+                                                          "(any kind that writes a run folder: train, basis-train, sweep, groups, proxy-sweep, "
+                                                          "spectrum, ron, prune, sanity-check)."),
+                                           options, false)),
+                       stdout);
             return 0;
         }
         if (a == QLatin1String("--out")) {

@@ -449,7 +449,7 @@ QJsonObject Params::toJson(const QStringList& leaveOut) const
     return QJsonObject{{QStringLiteral("ranklab_params"), 1}, {QStringLiteral("command"), command_}, {QStringLiteral("options"), options}};
 }
 
-QString helpText(const QString& command, const QString& summary, const ParamSchema& schema)
+QString helpText(const QString& command, const QString& summary, const ParamSchema& schema, bool withParamsFile)
 {
     QString text = QStringLiteral("Usage: ranklab-cli %1 [options]\n\n%2\n\nOptions:\n").arg(command, summary);
     auto line = [&text](const QString& left, const QString& help) {
@@ -457,7 +457,8 @@ QString helpText(const QString& command, const QString& summary, const ParamSche
             + QLatin1Char('\n');
     };
     line(QStringLiteral("  --help"), QStringLiteral("show this help and exit"));
-    line(QStringLiteral("  --params FILE"), QStringLiteral("read options from a parameter file (resources/examples/, a run's job.json); options given here win"));
+    if (withParamsFile)
+        line(QStringLiteral("  --params FILE"), QStringLiteral("read options from a parameter file (resources/examples/, a run's job.json); options given here win"));
     for (const ParamDecl& d : schema.decls()) {
         QString left = QStringLiteral("  --") + d.name;
         if (!d.valueName.isEmpty())

@@ -146,6 +146,7 @@ private:
 };
 
 /// `ranklab-cli COMMAND --help`: usage line, summary, options by group with defaults and ranges.
-QString helpText(const QString& command, const QString& summary, const ParamSchema& schema);
+/// `withParamsFile`: list --params (every kind takes it; `schema` and `rerun` do not).
+QString helpText(const QString& command, const QString& summary, const ParamSchema& schema, bool withParamsFile = true);
 
 } // namespace ranklab
