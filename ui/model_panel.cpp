@@ -1,5 +1,8 @@
 #include "ui/model_panel.h"
 
+#include "core/jobs/common_params.h"
+#include "ui/schema_widgets.h"
+
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QGridLayout>
@@ -17,27 +20,26 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent)
     arch_ = new QComboBox(this);
     arch_->addItems(zooModelNames());
     width_ = new QDoubleSpinBox(this);
-    width_->setRange(0.03125, 4.0);
     width_->setDecimals(4);
+    declareSpin(width_, QStringLiteral("train"), QStringLiteral("width"));
     width_->setSingleStep(0.125);
     width_->setToolTip(tr("Width multiplier: every channel count is scaled by it"));
     classes_ = new QSpinBox(this);
-    classes_->setRange(2, 100000);
+    declareSpin(classes_, QStringLiteral("train"), QStringLiteral("num-classes"), false);
     channels_ = new QSpinBox(this);
-    channels_->setRange(1, 4);
+    declareSpin(channels_, QStringLiteral("train"), QStringLiteral("in-channels"), false);
     inputSize_ = new QSpinBox(this);
-    inputSize_->setRange(8, 1024);
+    declareSpin(inputSize_, QStringLiteral("train"), QStringLiteral("input-size"), false);
     dataset_ = new QComboBox(this);
-    dataset_->addItems({QStringLiteral("fashion-mnist"), QStringLiteral("mnist"), QStringLiteral("cifar10"),
-                        QStringLiteral("imagefolder")});
+    dataset_->addItems(datasetNames());
     dataDir_ = new QLineEdit(this);
     dataDir_->setPlaceholderText(tr("default location"));
     subset_ = new QSpinBox(this);
-    subset_->setRange(0, 10000000);
+    declareSpin(subset_, QStringLiteral("train"), QStringLiteral("subset"), false);
     subset_->setSpecialValueText(tr("all"));
     subset_->setToolTip(tr("Train on a class-stratified subset of this many images (0: all)"));
     testSubset_ = new QSpinBox(this);
-    testSubset_->setRange(0, 10000000);
+    declareSpin(testSubset_, QStringLiteral("train"), QStringLiteral("test-subset"), false);
     testSubset_->setSpecialValueText(tr("all"));
     weights_ = new QLineEdit(this);
     weights_->setReadOnly(true);
@@ -103,12 +105,9 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent)
     });
     connect(dataset_, &QComboBox::currentTextChanged, this, [this, changed](const QString& name) {
         const QSignalBlocker b1(channels_), b2(inputSize_);
-        if (name == QLatin1String("cifar10")) {
-            channels_->setValue(3);
-            inputSize_->setValue(32);
-        } else if (name != QLatin1String("imagefolder")) {
-            channels_->setValue(1);
-            inputSize_->setValue(28);
+        if (datasetChannels(name) > 0) { // the built-in sets' shapes, declared once in core/jobs/common_params
+            channels_->setValue(datasetChannels(name));
+            inputSize_->setValue(datasetImageSize(name));
         }
         changed();
     });

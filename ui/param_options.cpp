@@ -1,5 +1,7 @@
 #include "ui/param_options.h"
 
+#include "core/jobs/common_params.h"
+
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLineEdit>
@@ -119,14 +121,7 @@ QStringList applyModelOptions(const QMap<QString, QString>& options, ModelSpec* 
     }
     // As in the CLI: the input follows the data set unless the file says otherwise; 3 channels on grayscale
     // data replicate it, another input size resizes the images.
-    int nativeChannels = 0, nativeSize = 0;
-    if (data->name == QLatin1String("fashion-mnist") || data->name == QLatin1String("mnist")) {
-        nativeChannels = 1;
-        nativeSize = 28;
-    } else if (data->name == QLatin1String("cifar10")) {
-        nativeChannels = 3;
-        nativeSize = 32;
-    }
+    const int nativeChannels = datasetChannels(data->name), nativeSize = datasetImageSize(data->name);
     if (nativeChannels > 0) {
         if (!used.contains(QStringLiteral("in-channels")))
             model->inChannels = nativeChannels;

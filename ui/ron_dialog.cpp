@@ -1,5 +1,7 @@
 #include "ui/ron_dialog.h"
 
+#include "ui/schema_widgets.h"
+
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QLineEdit>
@@ -24,22 +26,18 @@ RonDialog::RonDialog(const TrainParams& base, const ModelInfo& info, const QVect
     rank_ = new QLineEdit(QStringLiteral("vbmf"), this);
     rank_->setToolTip(tr("\"vbmf\", \"vbmf:0.8\" (weakened), \"factor:10\" (R = D/10) or a fixed rank"));
     rows_ = new QDoubleSpinBox(this);
-    rows_->setRange(1.0, 2.0);
     rows_->setSingleStep(0.1);
-    rows_->setValue(1.5);
+    declareSpin(rows_, QStringLiteral("ron"), QStringLiteral("rows-ratio"));
     rows_->setToolTip(tr("Rows per layer P = ratio · R, in [R, 2R] (paper B)"));
     samples_ = new QSpinBox(this);
-    samples_->setRange(16, 1000000);
-    samples_->setValue(2048);
+    declareSpin(samples_, QStringLiteral("ron"), QStringLiteral("samples"));
     finetune_ = new QSpinBox(this);
-    finetune_->setRange(0, 1000);
-    finetune_->setValue(1);
+    declareSpin(finetune_, QStringLiteral("ron"), QStringLiteral("finetune-epochs"));
     finetune_->setSpecialValueText(tr("no fine-tuning"));
     finetuneLr_ = new QDoubleSpinBox(this);
     finetuneLr_->setDecimals(4);
-    finetuneLr_->setRange(0.0001, 10);
     finetuneLr_->setSingleStep(0.005);
-    finetuneLr_->setValue(0.01);
+    declareSpin(finetuneLr_, QStringLiteral("ron"), QStringLiteral("finetune-lr"));
     finetuneLr_->setToolTip(tr("Initial learning rate of the fine-tuning (cosine schedule)"));
     tagOption(layers_, QStringLiteral("layers"));
     tagOption(rank_, QStringLiteral("rank"));

@@ -1,5 +1,7 @@
 #include "ui/spectrum_dialog.h"
 
+#include "ui/schema_widgets.h"
+
 #include <QComboBox>
 #include <QFormLayout>
 #include <QLineEdit>
@@ -17,15 +19,13 @@ SpectrumDialog::SpectrumDialog(const TrainParams& base, const ModelInfo& info, c
     layers_ = new QLineEdit(layers.isEmpty() ? QStringLiteral("all") : layers, this);
     layers_->setToolTip(tr("Layers or residual blocks whose outputs are analysed: indices, names or \"all\""));
     samples_ = new QSpinBox(this);
-    samples_->setRange(16, 1000000);
-    samples_->setValue(2048);
+    declareSpin(samples_, QStringLiteral("spectrum"), QStringLiteral("samples"));
     samples_->setToolTip(tr("Training samples streamed through the network"));
     method_ = new QComboBox(this);
     for (auto m : {ron::SketchMethod::Auto, ron::SketchMethod::Gram, ron::SketchMethod::FrequentDirections, ron::SketchMethod::Randomized})
         method_->addItem(ron::sketchMethodName(m));
     sketch_ = new QSpinBox(this);
-    sketch_->setRange(2, 65536);
-    sketch_->setValue(256);
+    declareSpin(sketch_, QStringLiteral("spectrum"), QStringLiteral("sketch-size"));
     sketch_->setToolTip(tr("Sketch size: ℓ for Frequent Directions, k for the randomized range finder"));
     tagOption(layers_, QStringLiteral("layers"));
     tagOption(samples_, QStringLiteral("samples"));
