@@ -175,6 +175,7 @@ void TestCliSearch::pruningMethodFeedsSensitivityAndFront()
     QVERIFY2(r.code == 0, r.err.constData());
     const QJsonObject sweep = lastJsonLine(r.out);
     QCOMPARE(sweep.value("method").toObject().value("id").toString(), QStringLiteral("prune"));
+    QCOMPARE(sweep.value("method").toObject().value("title").toString(), QStringLiteral("L1 filter pruning, ratio 0.5")); // the plot's title
     const QJsonArray entries = sweep.value("entries").toArray();
     // ResNet-18: only the first conv of each of the 8 blocks can be pruned (the others feed residual sums);
     // "all" leaves the rest out (and says so in the log).

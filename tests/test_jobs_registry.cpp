@@ -3,14 +3,21 @@
 // the typed structs of the GUI's dialogs map to exactly the options their kind parses back.
 #include <QtTest>
 
+#include <QJsonArray>
 #include <QTemporaryDir>
 
+#include "core/basis/cost_model.h"
+#include "core/basis/sanity_check.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/jobs/common_params.h"
 #include "core/jobs/job_kind.h"
 #include "core/jobs/kinds/typed_options.h"
 #include "core/jobs/param_file.h"
+#include "core/prune/pruning.h"
+#include "core/ron/ron_job.h"
+#include "core/search/validation.h"
+#include "core/train/evaluate.h"
 #include "core/train/train_params.h"
 
 using namespace ranklab;
@@ -23,6 +30,7 @@ private Q_SLOTS:
     void valuesAreCheckedByTheDeclaration();
     void paramsRoundTripThroughAJobFile();
     void trainParamsRoundTrip();
+    void reportsRoundTrip();
     void typedDialogsRoundTrip();
     void readJobRepointsTheRunFolder();
     void aNewKindIsOneRegistration();
@@ -155,6 +163,136 @@ void TestJobsRegistry::trainParamsRoundTrip()
     QCOMPARE(toJson(back), toJson(t));
     // params.json's writer and reader agree too.
     QCOMPARE(toJson(trainParamsFromJson(toJson(t))), toJson(t));
+}
+
+namespace {
+/// `value` written and read back writes the same object; and every key of it carries a value other than
+/// the default struct's, so a reader that drops or misreads a member shows up as a difference.
+template <class T, class To, class From>
+void checkReportRoundTrip(const char* what, const T& value, To to, From from)
+{
+    const QJsonObject json = to(value);
+    QVERIFY2(!json.isEmpty(), what);
+    QCOMPARE(to(from(json)), json);
+    const QJsonObject defaults = to(T());
+    for (auto it = json.begin(); it != json.end(); ++it)
+        QVERIFY2(it.value() != defaults.value(it.key()), qPrintable(QStringLiteral("%1: the test leaves '%2' at its default")
+                                                                     .arg(QLatin1String(what), it.key())));
+}
+} // namespace
+
+void TestJobsRegistry::reportsRoundTrip()
+{
+    // The model and the data, as every parameter file stores them (one writer, one reader).
+    ModelSpec model{QStringLiteral("lenet5"), 100, 1, 28, 0.5, QStringLiteral("conv1=3,conv2=8")};
+    checkReportRoundTrip("ModelSpec", model, [](const ModelSpec& m) { return toJson(m); }, modelSpecFromJson);
+    DataSpec data;
+    data.name = QStringLiteral("mnist");
+    data.dir = QStringLiteral("/data/mnist");
+    data.subset = 600;
+    data.testSubset = 300;
+    data.seed = 18446744073709551557ULL; // beyond a double's 53 bits: stored as text
+    data.mean = {0.1307};
+    data.std = {0.3081};
+    data.resize = 32;
+    data.channels = 3;
+    data.augment = true;
+    data.cropPadding = 2;
+    data.testFraction = 0.25;
+    checkReportRoundTrip("DataSpec", data, [](const DataSpec& d) { return toJson(d); }, dataSpecFromJson);
+    QCOMPARE(dataSpecFromJson(toJson(data)).seed, data.seed);
+
+    TrainSummary summary;
+    summary.status = QStringLiteral("completed");
+    summary.epochsDone = 3;
+    summary.finalTestTop1 = 0.875;
+    summary.finalTestTop5 = 0.99;
+    summary.finalTestLoss = 0.41;
+    summary.bestTestTop1 = 0.88;
+    summary.trainSeconds = 12.5;
+    summary.totalSeconds = 14.25;
+    summary.params = 61706;
+    summary.weightsPath = QStringLiteral("/runs/a/model.rlk");
+    summary.extra.insert(QStringLiteral("skip_epochs"), 2);
+    checkReportRoundTrip("TrainSummary", summary, [](const TrainSummary& s) { return toJson(s); }, trainSummaryFromJson);
+    QCOMPARE(trainSummaryFromJson(toJson(summary)).extra.value(QStringLiteral("skip_epochs")).toInt(), 2);
+
+    EvalResult eval{0.5, 0.75, 1.25, 999};
+    checkReportRoundTrip("EvalResult", eval, [](const EvalResult& e) { return toJson(e); }, evalResultFromJson);
+
+    ron::SpectrumReport spectrum;
+    spectrum.samples = 4096;
+    spectrum.seconds = 3.5;
+    spectrum.layers.push_back({5, QStringLiteral("features.10"), 2048, QStringLiteral("gram"), {9.5, 3.25, 0.125}, 17, 0.03});
+    checkReportRoundTrip("SpectrumReport", spectrum, [](const ron::SpectrumReport& r) { return ron::toJson(r); },
+                         ron::spectrumReportFromJson);
+    checkReportRoundTrip("LayerSpectrum", spectrum.layers.first(), [](const ron::LayerSpectrum& l) { return ron::toJson(l); },
+                         [](const QJsonObject& o) { return ron::spectrumReportFromJson(QJsonObject{{QStringLiteral("layers"), QJsonArray{o}}}).layers.value(0); });
+
+    ron::RonReport built;
+    built.status = QStringLiteral("completed");
+    built.modifiedLayers = QStringLiteral("5 to 8");
+    built.firstName = QStringLiteral("features.10");
+    built.lastName = QStringLiteral("classifier.0");
+    built.layers.push_back({5, QStringLiteral("features.10"), 2048, 40, 60, 38, 4.5, 3.25, 0.05, 0.07, 0.225, 0.09});
+    built.teacherTop1 = 0.91, built.studentTop1 = 0.85, built.finetunedTop1 = 0.9;
+    built.teacherTop5 = 0.995, built.studentTop5 = 0.98, built.finetunedTop5 = 0.99;
+    built.teacherFlops = 1000000, built.studentFlops = 400000, built.teacherRangeFlops = 700000, built.studentRangeFlops = 100000;
+    built.teacherParams = 500000, built.studentParams = 90000;
+    built.rangeFlopReduction = 7, built.totalFlopReduction = 2.5;
+    built.teacherLatency1Ms = 1.5, built.studentLatency1Ms = 0.5, built.teacherLatency64Ms = 30, built.studentLatency64Ms = 12;
+    built.speedup1 = 3, built.speedup64 = 2.5, built.latencyThreads = 2, built.samples = 4096;
+    built.buildSeconds = 8.5, built.finetuneSeconds = 20;
+    built.studentWeights = QStringLiteral("/runs/r/student.rlk");
+    checkReportRoundTrip("RonReport", built, [](const ron::RonReport& r) { return ron::toJson(r); }, ron::ronReportFromJson);
+    // A build without fine-tuning stores null, not a made-up accuracy, and reads back as "not run".
+    built.finetunedTop1 = -1;
+    QVERIFY(ron::toJson(built).value(QStringLiteral("finetuned_top1")).isNull());
+    QCOMPARE(ron::ronReportFromJson(ron::toJson(built)).finetunedTop1, -1.0);
+
+    prune::PruneReport pruned;
+    pruned.status = QStringLiteral("completed");
+    pruned.model = QStringLiteral("lenet5");
+    pruned.ratio = 0.5;
+    pruned.channels = QStringLiteral("conv1=3,conv2=8");
+    pruned.layers.push_back({1, QStringLiteral("conv1"), 6, 3});
+    pruned.paramsBefore = 61706, pruned.paramsAfter = 30000, pruned.flopsBefore = 420000, pruned.flopsAfter = 200000;
+    pruned.top1Before = 0.9, pruned.top1Pruned = 0.6, pruned.top1Finetuned = 0.88, pruned.finetuneEpochs = 2;
+    pruned.weights = QStringLiteral("/runs/p/finetune/model.rlk");
+    checkReportRoundTrip("PruneReport", pruned, [](const prune::PruneReport& r) { return prune::toJson(r); }, prune::pruneReportFromJson);
+
+    basis::SanityRunResult sanity{QStringLiteral("qr-0.5"), QStringLiteral("/runs/s/runs/qr-0.5"), QStringLiteral("qr"), 0.5, 7, 40000,
+                                  0.86, 33.5, 0.125};
+    checkReportRoundTrip("SanityRunResult", sanity, [](const basis::SanityRunResult& r) { return basis::toJson(r); },
+                         basis::sanityRunResultFromJson);
+
+    basis::BasisLayerReport layer{4, QStringLiteral("layer2.0.conv1"), 64, 32, 8, 24, 0.25};
+    checkReportRoundTrip("BasisLayerReport", layer, [](const basis::BasisLayerReport& r) { return basis::toJson(r); },
+                         basis::basisLayerReportFromJson);
+
+    basis::BasisSpec spec;
+    spec.size = 0.5;
+    spec.beta = 0.25;
+    basis::LayerCost cost = basis::predictLayerCost(64, 128, 3, 8, 8, true, spec, QStringLiteral("layer2.0.conv1"));
+    cost.index = 7;
+    cost.name = QStringLiteral("layer2.0.conv1");
+    cost.secondsConv = 0.004, cost.secondsWeight = 0.003, cost.secondsOutput = 0.0035, cost.secondsPair = 0.002;
+    cost.measuredOverPredicted = 0.8;
+    cost.accelerates = !basis::LayerCost().accelerates;
+    checkReportRoundTrip("LayerCost", cost, [](const basis::LayerCost& c) { return basis::toJson(c); }, basis::layerCostFromJson);
+    basis::CostReport costs{QStringLiteral("cifar_resnet18"), 0.5, 0.25, {cost, cost}};
+    checkReportRoundTrip("CostReport", costs, [](const basis::CostReport& r) { return basis::toJson(r); }, basis::costReportFromJson);
+
+    search::ValidationRow row;
+    row.layers = {3, 5};
+    row.mean = {{3, 5}, 0.01, 0.89, 100, 50000, search::CompoundRule::Mean};
+    row.sum = {{3, 5}, 0.04, 0.86, 90, 40000, search::CompoundRule::Sum};
+    row.accuracy = 0.88, row.accDrop = 0.02, row.seconds = 95, row.basisParams = 45000;
+    row.runDir = QStringLiteral("point-1");
+    checkReportRoundTrip("ValidationRow", row, [](const search::ValidationRow& r) { return search::toJson(r); },
+                         search::validationRowFromJson);
+    checkReportRoundTrip("CompoundEstimate", row.sum, [](const search::CompoundEstimate& e) { return search::toJson(e); },
+                         search::compoundEstimateFromJson);
 }
 
 void TestJobsRegistry::typedDialogsRoundTrip()

@@ -188,12 +188,18 @@ void TestPruning::pruneTrainedLeNet5EndToEnd()
     p.train.lr = 0.01;
     p.ratio = 0.5;
     p.finetuneEpochs = 1;
-    const QJsonObject report = prune::runPrune(p, dir.filePath("pruned"), false);
-    QCOMPARE(report.value("status").toString(), QStringLiteral("completed"));
-    QCOMPARE(report.value("channels").toString(), QStringLiteral("conv1=3,conv2=8"));
-    QVERIFY(report.value("params_after").toDouble() < report.value("params_before").toDouble());
-    QVERIFY(report.value("flops_after").toDouble() < 0.6 * report.value("flops_before").toDouble());
-    QVERIFY(qAbs(report.value("top1_before").toDouble() - trained.finalTestTop1) < 1e-9);
+    const prune::PruneReport report = prune::runPrune(p, dir.filePath("pruned"), false);
+    QCOMPARE(report.status, QStringLiteral("completed"));
+    QCOMPARE(report.channels, QStringLiteral("conv1=3,conv2=8"));
+    QVERIFY(report.paramsAfter < report.paramsBefore);
+    QVERIFY(report.flopsAfter < 0.6 * report.flopsBefore);
+    QVERIFY(qAbs(report.top1Before - trained.finalTestTop1) < 1e-9);
+    // report.json reads back as the report that was returned.
+    const prune::PruneReport stored = prune::pruneReportFromJson(io::readJsonObject(dir.filePath("pruned/report.json")));
+    QCOMPARE(stored.channels, report.channels);
+    QCOMPARE(stored.layers.size(), report.layers.size());
+    QCOMPARE(stored.layers.first().after, report.layers.first().after);
+    QCOMPARE(stored.top1Finetuned, report.top1Finetuned);
 
     // The kept filters are the ones with the largest L1 norms of the trained conv1.
     auto original = models::createModel(smallSpec("lenet5", 1));
@@ -211,13 +217,12 @@ void TestPruning::pruneTrainedLeNet5EndToEnd()
     eval.model = train.model;
     eval.data = train.data;
     eval.threads = 1;
-    eval.weights = report.value("weights").toString();
+    eval.weights = report.weights;
     QVERIFY(eval.weights.endsWith("finetune/model.rlk"));
-    QVERIFY(qAbs(evaluateWeights(eval).top1 - report.value("top1_finetuned").toDouble()) < 1e-9);
+    QVERIFY(qAbs(evaluateWeights(eval).top1 - report.top1Finetuned) < 1e-9);
     // Re-running without --resume is refused; with it, nothing is redone and the report comes back.
     QVERIFY_THROWS_EXCEPTION(Error, prune::runPrune(p, dir.filePath("pruned"), false));
-    QCOMPARE(prune::runPrune(p, dir.filePath("pruned"), true).value("top1_finetuned").toDouble(),
-             report.value("top1_finetuned").toDouble());
+    QCOMPARE(prune::runPrune(p, dir.filePath("pruned"), true).top1Finetuned, report.top1Finetuned);
 }
 
 void TestPruning::badInputWritesNothing()

@@ -128,7 +128,11 @@ void TestUiJobsMenu::everyKindRunsFromTheJobsMenu()
     const QString pth = dir.filePath(QStringLiteral("lenet5.pth"));
     QVERIFY(finish(runFromMenu(window, QStringLiteral("export"), {{QStringLiteral("out"), pth}})));
     QVERIFY(QFile::exists(pth));
-    QVERIFY(finish(runFromMenu(window, QStringLiteral("cost"), {{QStringLiteral("size"), QStringLiteral("0.5")}})));
+    // cost lands in the layer table: the measured column fills in for the conv layers.
+    QVERIFY(window.layerModel()->data(window.layerModel()->index(0, LayerTableModel::MeasuredSpeedup)).isNull());
+    QVERIFY(finish(runFromMenu(window, QStringLiteral("cost"),
+                               {{QStringLiteral("size"), QStringLiteral("0.5")}, {QStringLiteral("measure"), one}, {QStringLiteral("batch"), QStringLiteral("4")}})));
+    QTRY_VERIFY(window.layerModel()->data(window.layerModel()->index(0, LayerTableModel::MeasuredSpeedup)).toString().endsWith(QStringLiteral("×")));
     QVERIFY(finish(runFromMenu(window, QStringLiteral("basis-train"),
                                {{QStringLiteral("epochs"), QStringLiteral("2")}, {QStringLiteral("skip"), one}, {QStringLiteral("threads"), one}})));
     QVERIFY(finish(runFromMenu(window, QStringLiteral("prune"), {{QStringLiteral("ratio"), QStringLiteral("0.5")}})));

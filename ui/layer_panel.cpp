@@ -52,6 +52,7 @@ LayerPanel::LayerPanel(LayerTableModel* model, QWidget* parent) : QWidget(parent
     colourBy_->addItem(tr("sensitivity"), int(LayerTableModel::Sensitivity));
     colourBy_->addItem(tr("VBMF rank (spectral decay)"), int(LayerTableModel::VbmfRank));
     colourBy_->addItem(tr("predicted speed-up"), int(LayerTableModel::Speedup));
+    colourBy_->addItem(tr("measured speed-up"), int(LayerTableModel::MeasuredSpeedup));
     bar->addWidget(colourBy_);
     connect(colourBy_, &QComboBox::currentIndexChanged, this,
             [this] { model_->setColourColumn(colourBy_->currentData().toInt()); });

@@ -34,6 +34,7 @@ void LayerTableModel::setModelInfo(const ModelInfo& info)
     sensitivity_.clear();
     vbmfRank_.clear();
     speedup_.clear();
+    measured_.clear();
     endResetModel();
     Q_EMIT checkedLayersChanged();
 }
@@ -110,6 +111,12 @@ void LayerTableModel::setSpeedups(const QHash<int, double>& predictedSpeedupByIn
     emitColumnChanged(Speedup);
 }
 
+void LayerTableModel::setMeasuredSpeedups(const QHash<int, double>& measuredSpeedupByIndex)
+{
+    measured_ = measuredSpeedupByIndex;
+    emitColumnChanged(MeasuredSpeedup);
+}
+
 void LayerTableModel::setColourColumn(int column)
 {
     if (column == colourColumn_)
@@ -156,6 +163,11 @@ bool LayerTableModel::numericValue(int row, int column, double* value) const
         if (!speedup_.contains(l.index))
             return false;
         *value = speedup_.value(l.index);
+        return true;
+    case MeasuredSpeedup:
+        if (!measured_.contains(l.index))
+            return false;
+        *value = measured_.value(l.index);
         return true;
     default: return false;
     }
@@ -204,6 +216,8 @@ QVariant LayerTableModel::data(const QModelIndex& idx, int role) const
     case VbmfRank: return vbmfRank_.contains(l.index) ? QVariant(vbmfRank_.value(l.index)) : QVariant();
     case Speedup:
         return speedup_.contains(l.index) ? QVariant(QStringLiteral("%1×").arg(speedup_.value(l.index), 0, 'f', 2)) : QVariant();
+    case MeasuredSpeedup:
+        return measured_.contains(l.index) ? QVariant(QStringLiteral("%1×").arg(measured_.value(l.index), 0, 'f', 2)) : QVariant();
     default: return {};
     }
 }
@@ -237,7 +251,7 @@ QVariant LayerTableModel::headerData(int section, Qt::Orientation orientation, i
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= ColumnCount)
         return QAbstractTableModel::headerData(section, orientation, role);
     static const char* const names[] = {"#", "Layer", "Type", "Weight", "Params", "FLOPs", "Acc. drop (pp)", "VBMF rank",
-                                        "Pred. speed-up"};
+                                        "Pred. speed-up", "Meas. speed-up"};
     return tr(names[section]);
 }
 

@@ -11,13 +11,13 @@ namespace ranklab::ui {
 /// The layer registry as a checkable table: one row per conv/linear layer (index, name, type, weight
 /// shape, parameters, FLOPs) plus the per-layer figures that jobs find later — sensitivity (accuracy drop,
 /// paper A Fig. 9), VBMF rank (paper B §3) and the predicted speed-up of a pair-form basis conv (paper A
-/// §3.1). The check boxes are the layer selection every job dialog starts from. Rows can be tinted by one
+/// §3.1), and the measured one after a `cost --measure` job. The check boxes are the layer selection every job dialog starts from. Rows can be tinted by one
 /// numeric column (white → orange over that column's range).
 class LayerTableModel final : public QAbstractTableModel {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(LayerTableModel)
 public:
-    enum Column { Index, Name, Type, Shape, Params, Flops, Sensitivity, VbmfRank, Speedup, ColumnCount };
+    enum Column { Index, Name, Type, Shape, Params, Flops, Sensitivity, VbmfRank, Speedup, MeasuredSpeedup, ColumnCount };
 
     explicit LayerTableModel(QObject* parent = nullptr);
 
@@ -38,7 +38,9 @@ public:
     void setSensitivity(const QHash<int, double>& accDropByIndex);
     void setVbmfRanks(const QHash<int, int>& rankByIndex);
     void setSpeedups(const QHash<int, double>& predictedSpeedupByIndex);
-    /// Tints rows by `column` (Params, Flops, Sensitivity, VbmfRank or Speedup); -1 for no tint.
+    /// Measured Conv2d time / pair-form time (forward + backward) per layer, from a `cost --measure` job.
+    void setMeasuredSpeedups(const QHash<int, double>& measuredSpeedupByIndex);
+    /// Tints rows by `column` (Params, Flops, Sensitivity, VbmfRank, Speedup or MeasuredSpeedup); -1 for no tint.
     void setColourColumn(int column);
     int colourColumn() const { return colourColumn_; }
 
@@ -65,6 +67,7 @@ private:
     QHash<int, double> sensitivity_;
     QHash<int, int> vbmfRank_;
     QHash<int, double> speedup_;
+    QHash<int, double> measured_;
     int colourColumn_ = -1;
 };
 

@@ -37,6 +37,7 @@
 #include "ui/param_options.h"
 #include "ui/pareto_plot.h"
 #include "ui/ron_report_view.h"
+#include "ui/run_views.h"
 #include "ui/sensitivity_plot.h"
 #include "ui/ron_dialog.h"
 #include "ui/spectra_plot.h"
@@ -72,10 +73,6 @@ ModelLoad loadModel(const ModelSpec& spec)
     return out;
 }
 
-bool isTrainingKind(const QString& kind)
-{
-    return kind == QLatin1String("train") || kind == QLatin1String("basis-train");
-}
 } // namespace
 
 MainWindow::MainWindow(const QString& workspaceRoot, QWidget* parent) : QMainWindow(parent)
@@ -101,6 +98,10 @@ MainWindow::MainWindow(const QString& workspaceRoot, QWidget* parent) : QMainWin
     log_ = new QPlainTextEdit(this);
     log_->setReadOnly(true);
     log_->setMaximumBlockCount(5000);
+
+    runViews_ = new RunViews({trainingPlot_, sensitivityPlot_, paretoPlot_, spectraPlot_, ronReport_, layerModel_}, this);
+    connect(runViews_, &RunViews::note, this, &MainWindow::appendLog);
+    connect(runViews_, &RunViews::status, this, [this](const QString& message) { statusBar()->showMessage(message); });
 
     tabs_ = new QTabWidget(this);
     tabs_->addTab(trainingPlot_, tr("&Training"));
@@ -277,93 +278,9 @@ void MainWindow::openWorkspace(const QString& root)
         return;
     }
     QSettings().setValue(QStringLiteral("workspace"), workspaceRoot_);
-    trainingPlot_->clear();
-    figuresModel_.clear();
-    sensitivity_.clear();
-    vbmfRanks_.clear();
-    applyLayerFigures();
-    sensitivityPlot_->setRows({}, {});
-    paretoPlot_->setPoints({});
-    spectraPlot_->setCurves({}, {});
-    ronReport_->setRows({});
-    const QVector<RunEntry> runs = Workspace(workspaceRoot_).runs();
-    for (const RunEntry& run : runs)
-        showRun(run);
-    // The most recent plain training run is the natural baseline of the curves; one of the model the panel
-    // shows first (a workspace holding a LeNet teacher and ResNet runs compares the ResNets with each other).
-    const QString shownModel = modelPanel_->modelSpec().name;
-    const auto modelOf = [](const RunEntry& e) {
-        // params.json of a training run: {"kind", "params": {"model": {"name", …}, …}, …}
-        return e.params.value(QStringLiteral("params")).toObject().value(QStringLiteral("model")).toObject()
-            .value(QStringLiteral("name")).toString();
-    };
-    QString baseline;
-    for (auto it = runs.crbegin(); it != runs.crend(); ++it)
-        if (it->kind == QLatin1String("train") && it->completed) {
-            if (modelOf(*it) == shownModel) {
-                baseline = it->dir;
-                break;
-            }
-            if (baseline.isEmpty())
-                baseline = it->dir;
-        }
-    if (!baseline.isEmpty())
-        trainingPlot_->setBaseline(baseline);
-    appendLog(tr("workspace %1: %2 runs").arg(workspaceRoot_).arg(runs.size()));
+    const int runs = runViews_->showWorkspace(workspaceRoot_, modelPanel_->modelSpec().name);
+    appendLog(tr("workspace %1: %2 runs").arg(workspaceRoot_).arg(runs));
     updateStatus();
-}
-
-void MainWindow::refreshRun(const QString& dir)
-{
-    for (const RunEntry& e : Workspace(workspaceRoot_).runs())
-        if (e.dir == QDir(dir).absolutePath())
-            showRun(e);
-}
-
-void MainWindow::showRun(const RunEntry& entry)
-{
-    const QString& dir = entry.dir;
-    const QString& kind = entry.kind;
-    try {
-        if (isTrainingKind(kind)) {
-            trainingPlot_->setRun(loadRunCurve(entry));
-        } else if (kind == QLatin1String("sweep") || kind == QLatin1String("groups") || kind == QLatin1String("proxy-sweep")) {
-            const SweepView view = loadSweepView(dir);
-            sensitivityPlot_->setRows(view.rows, view.title);
-            paretoPlot_->setPoints(view.points);
-            if (!view.accDropByLayer.isEmpty()) {
-                if (figuresModel_ != view.model)
-                    vbmfRanks_.clear();
-                figuresModel_ = view.model;
-                sensitivity_ = view.accDropByLayer;
-                applyLayerFigures();
-            }
-            for (const QString& note : view.notes)
-                appendLog(note);
-        } else if (kind == QLatin1String("spectrum") && entry.completed) {
-            QHash<int, int> ranks;
-            spectraPlot_->setCurves(loadSpectrum(dir, &ranks), runLabel(dir, kind));
-            const QString model = entry.name;
-            if (figuresModel_ != model)
-                sensitivity_.clear();
-            figuresModel_ = model;
-            vbmfRanks_ = ranks;
-            applyLayerFigures();
-        } else if (kind == QLatin1String("ron") && entry.completed) {
-            QVector<RonReportRow> rows = ronReport_->rows();
-            rows.push_back(loadRonReport(dir));
-            ronReport_->setRows(rows);
-        }
-    } catch (const Error& e) {
-        appendLog(tr("%1: %2").arg(QFileInfo(dir).fileName(), QString::fromUtf8(e.what())));
-    }
-}
-
-void MainWindow::applyLayerFigures()
-{
-    const bool same = layerModel_->modelInfo().spec.name == figuresModel_;
-    layerModel_->setSensitivity(same ? sensitivity_ : QHash<int, double>());
-    layerModel_->setVbmfRanks(same ? vbmfRanks_ : QHash<int, int>());
 }
 
 void MainWindow::reloadModel()
@@ -388,7 +305,7 @@ void MainWindow::reloadModel()
         layerModel_->setModelInfo(load.info);
         layerModel_->setSpeedups(load.speedups);
         layerModel_->setCheckedLayers(keep);
-        applyLayerFigures();
+        runViews_->applyLayerFigures();
         layerPanel_->view()->resizeColumnsToContents();
         modelReady_ = true;
         QSettings s;
@@ -792,10 +709,11 @@ Job* MainWindow::launch(Job* job)
         appendLog(tr("%1 %2 cancelled; %3 stays incomplete (no summary.json)")
                       .arg(job->kind(), job->title(), job->runDir()));
     });
-    connect(job, &Job::finished, this, [this, job](const QJsonObject& summary) {
-        const double top1 = summary.value(QStringLiteral("final_test_top1")).toDouble(-1);
-        appendLog(top1 >= 0 ? tr("%1 %2 finished: test top-1 %3%").arg(job->kind(), job->title()).arg(100 * top1, 0, 'f', 2)
-                            : tr("%1 %2 finished").arg(job->kind(), job->title()));
+    connect(job, &Job::finished, this, [this, job] {
+        // The kind's own one-line result (what the CLI prints first): "test top-1 91.20 % …", "pruned 4 convs: …".
+        const QString first = job->result().text.section(QLatin1Char('\n'), 0, 0).trimmed();
+        appendLog(first.isEmpty() ? tr("%1 %2 finished").arg(job->kind(), job->title())
+                                  : tr("%1 %2 finished: %3").arg(job->kind(), job->title(), first));
     });
     appendLog(tr("queued %1 %2 → %3").arg(kind, job->title(), dir));
     runner_.enqueue(job);
@@ -825,7 +743,9 @@ void MainWindow::onJobEnded(Job* job)
     if (isTrainingKind(job->kind()))
         trainingPlot_->setCompleted(job->runDir(), job->state() == Job::State::Finished);
     if (job->state() == Job::State::Finished && !isTrainingKind(job->kind()) && !job->runDir().isEmpty())
-        refreshRun(job->runDir());
+        runViews_->refreshRun(workspaceRoot_, job->runDir());
+    if (job->state() == Job::State::Finished && job->kind() == QLatin1String("cost"))
+        runViews_->showCost(job->result().report);
     // Every kind's printed result (the CLI's text: tables, reports, figures) lands in the Reports tab;
     // the kinds without a plot of their own (prune, sanity-check, eval, cost, info, pareto, export) show it.
     if (job->state() == Job::State::Finished && !job->result().text.isEmpty()) {

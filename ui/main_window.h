@@ -30,6 +30,7 @@ class LayerTableModel;
 class ModelPanel;
 class ParetoPlot;
 class RonReportView;
+class RunViews;
 class SensitivityPlot;
 class SpectraPlot;
 class TrainingPlot;
@@ -131,16 +132,11 @@ private:
     Job* launch(Job* job);
     void rerun(Job* job);
     void onJobEnded(Job* job);
-    /// Re-reads the run folder `dir` into the plots.
-    void refreshRun(const QString& dir);
-    /// Draws one run of the workspace in the plot of its kind (training curves, sweep, spectra, RON row).
-    void showRun(const RunEntry& entry);
     void addRecentFile(const QString& path);
     void rebuildRecentMenu();
     void appendLog(const QString& line);
     void showError(const QString& sentence);
     void updateStatus();
-    void applyLayerFigures();
 
     QString workspaceRoot_;
     JobRunner runner_;
@@ -160,10 +156,8 @@ private:
     QLabel* statusWorkspace_;
     QLabel* statusJobs_;
     QMenu* recentMenu_ = nullptr;
-    /// Per-layer figures found in the workspace, re-applied whenever the layer table shows their model.
-    QString figuresModel_;
-    QHash<int, double> sensitivity_;
-    QHash<int, int> vbmfRanks_;
+    /// The workspace → plots routing and the per-layer figures.
+    RunViews* runViews_;
     std::optional<ParamFile> pendingParams_;
     bool pendingWeights_ = false;
     int modelGeneration_ = 0;

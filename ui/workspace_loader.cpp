@@ -9,10 +9,8 @@
 #include <random>
 #include <set>
 
-#include <QJsonArray>
-
 #include "core/error.h"
-#include "core/io/atomic_file.h"
+#include "core/ron/ron_job.h"
 #include "core/search/pareto.h"
 #include "core/train/metrics_file.h"
 
@@ -47,45 +45,31 @@ RunCurve loadRunCurve(const RunEntry& run)
 
 QVector<SpectrumCurve> loadSpectrum(const QString& dir, QHash<int, int>* vbmfRanks)
 {
-    const QJsonObject report = io::readJsonObject(QDir(dir).filePath(QStringLiteral("spectrum.json")));
-    const QJsonArray layers = report.value(QStringLiteral("layers")).toArray();
-    if (layers.isEmpty())
-        throw Error(QStringLiteral("%1 lists no layer.").arg(QDir(dir).filePath(QStringLiteral("spectrum.json"))));
+    const ron::SpectrumReport report = ron::readSpectrumReport(dir);
     QVector<SpectrumCurve> out;
-    for (const QJsonValue& v : layers) {
-        const QJsonObject l = v.toObject();
+    for (const ron::LayerSpectrum& l : report.layers) {
         SpectrumCurve c;
-        c.layer = QStringLiteral("%1 %2").arg(l.value(QStringLiteral("index")).toInt()).arg(l.value(QStringLiteral("name")).toString());
-        for (const QJsonValue& s : l.value(QStringLiteral("singular_values")).toArray())
-            c.values.push_back(s.toDouble());
-        c.chosenRank = l.value(QStringLiteral("vbmf_rank")).toInt();
+        c.layer = QStringLiteral("%1 %2").arg(l.index).arg(l.name);
+        c.values = QVector<double>(l.singularValues.begin(), l.singularValues.end());
+        c.chosenRank = int(l.vbmfRank);
         if (vbmfRanks)
-            vbmfRanks->insert(l.value(QStringLiteral("index")).toInt(), c.chosenRank);
+            vbmfRanks->insert(l.index, c.chosenRank);
         out.push_back(c);
     }
     return out;
 }
 
-RonReportRow loadRonReport(const QString& dir)
+RonReportRow loadRonReport(const QString& dir, const QString& model)
 {
-    const QString path = QDir(dir).filePath(QStringLiteral("report.json"));
-    const QJsonObject r = io::readJsonObject(path);
-    if (!r.contains(QStringLiteral("teacher_top1")))
-        throw Error(QStringLiteral("%1 is not a RON report.").arg(path));
+    const ron::RonReport r = ron::readRonReport(dir);
     RonReportRow row;
-    const QJsonObject params = r.value(QStringLiteral("params")).toObject();
-    row.model = params.value(QStringLiteral("model")).toObject().value(QStringLiteral("name")).toString();
-    if (row.model.isEmpty())
-        row.model = runLabel(dir, QStringLiteral("ron"));
-    row.modifiedLayers = QStringLiteral("%1 (%2 to %3)")
-                             .arg(r.value(QStringLiteral("modified_layers")).toString(), r.value(QStringLiteral("first_layer")).toString(),
-                                  r.value(QStringLiteral("last_layer")).toString());
-    row.accuracy = 100 * r.value(QStringLiteral("teacher_top1")).toDouble();
-    row.accNoFineTune = 100 * r.value(QStringLiteral("student_top1")).toDouble();
-    const double ft = r.value(QStringLiteral("finetuned_top1")).toDouble(-1);
-    row.accFineTuned = ft >= 0 ? 100 * ft : -1;
-    row.flopReduction = r.value(QStringLiteral("total_flop_reduction")).toDouble();
-    row.cpuSpeedup = r.value(QStringLiteral("speedup_b1")).toDouble();
+    row.model = model.isEmpty() ? runLabel(dir, QStringLiteral("ron")) : model;
+    row.modifiedLayers = QStringLiteral("%1 (%2 to %3)").arg(r.modifiedLayers, r.firstName, r.lastName);
+    row.accuracy = 100 * r.teacherTop1;
+    row.accNoFineTune = 100 * r.studentTop1;
+    row.accFineTuned = r.finetunedTop1 >= 0 ? 100 * r.finetunedTop1 : -1;
+    row.flopReduction = r.totalFlopReduction;
+    row.cpuSpeedup = r.speedup1;
     return row;
 }
 
@@ -94,10 +78,10 @@ SweepView loadSweepView(const QString& dir, int maxEnumerate, int sampleCount)
     const search::SweepResult sweep = search::loadSweep(dir);
     SweepView view;
     const search::SweepBaseline& base = sweep.baseline;
-    const QString method = sweep.method.value(QStringLiteral("id")).toString() == QLatin1String("prune")
-        ? QStringLiteral("L1 pruning ratio %1").arg(sweep.method.value(QStringLiteral("ratio")).toDouble())
-        : sweep.method.isEmpty() ? QStringLiteral("basis size %1 (%2)").arg(sweep.basis.size).arg(basis::formName(sweep.basis.form))
-                                 : sweep.method.value(QStringLiteral("id")).toString();
+    // A sweep of another layer method names it ("L1 filter pruning, ratio 0.3"); older folders are basis sweeps.
+    const QString method = sweep.method.isEmpty()
+        ? QStringLiteral("basis size %1 (%2)").arg(sweep.basis.size).arg(basis::formName(sweep.basis.form))
+        : sweep.method.value(QStringLiteral("title")).toString(sweep.method.value(QStringLiteral("id")).toString());
     view.title = QStringLiteral("%1 %2 · %3 entries · %4 · baseline top-1 %5 %")
                      .arg(search::sweepKindName(sweep.kind), sweep.model.name)
                      .arg(sweep.entries.size())

@@ -37,7 +37,8 @@ SweepView loadSweepView(const QString& dir, int maxEnumerate = 12, int sampleCou
 /// by registry index. Throws ranklab::Error for a missing or malformed file.
 QVector<SpectrumCurve> loadSpectrum(const QString& dir, QHash<int, int>* vbmfRanks = nullptr);
 
-/// The report row of a RON run (report.json). Throws ranklab::Error for a missing or malformed file.
-RonReportRow loadRonReport(const QString& dir);
+/// The report row of a RON run (report.json) of `model` (empty: the folder's name stands in). Throws
+/// ranklab::Error for a missing or malformed file.
+RonReportRow loadRonReport(const QString& dir, const QString& model = {});
 
 } // namespace ranklab::ui

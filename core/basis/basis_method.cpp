@@ -20,6 +20,7 @@ public:
     {
         QJsonObject o = basis::toJson(spec_);
         o.insert(QStringLiteral("id"), id());
+        o.insert(QStringLiteral("title"), describe());
         return o;
     }
     QString refusal(nn::Layer&, const LayerInfo& layer) const override
@@ -38,7 +39,7 @@ public:
         const QVector<BasisLayerReport> reports = insertBasisConvs(model, registry, layers, spec_);
         return reports.isEmpty() ? 0.0 : reports.front().reconstructionError;
     }
-    double costDelta(const ModelSpec& spec, const ModelInfo&, const LayerInfo& layer,
+    double costDelta(nn::Layer&, const ModelSpec& spec, const ModelInfo&, const LayerInfo& layer,
                      const std::function<double(int)>& cost) const override
     {
         for (const LayerCost& c : basisCostModel(spec, spec_.size, spec_.beta, /*measure=*/false)) {

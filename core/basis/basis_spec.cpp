@@ -6,6 +6,7 @@
 #include <QRegularExpression>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/printable_text.h"
 
 namespace ranklab::basis {
@@ -152,15 +153,29 @@ BasisSpec basisSpecFromJson(const QJsonObject& json)
     return spec;
 }
 
+namespace {
+const JsonFields<BasisLayerReport>& layerReportFields()
+{
+    static const auto f = JsonFields<BasisLayerReport>()
+                              .add("index", &BasisLayerReport::index)
+                              .add("name", &BasisLayerReport::name)
+                              .add("c_out", &BasisLayerReport::cOut)
+                              .add("basis_count", &BasisLayerReport::basisCount)
+                              .add("copies", &BasisLayerReport::copies)
+                              .add("pairs", &BasisLayerReport::pairs)
+                              .add("reconstruction_error", &BasisLayerReport::reconstructionError);
+    return f;
+}
+} // namespace
+
 QJsonObject toJson(const BasisLayerReport& r)
 {
-    return QJsonObject{{QStringLiteral("index"), r.index},
-                       {QStringLiteral("name"), r.name},
-                       {QStringLiteral("c_out"), double(r.cOut)},
-                       {QStringLiteral("basis_count"), double(r.basisCount)},
-                       {QStringLiteral("copies"), double(r.copies)},
-                       {QStringLiteral("pairs"), double(r.pairs)},
-                       {QStringLiteral("reconstruction_error"), r.reconstructionError}};
+    return layerReportFields().write(r);
+}
+
+BasisLayerReport basisLayerReportFromJson(const QJsonObject& json)
+{
+    return layerReportFields().read(json);
 }
 
 } // namespace ranklab::basis

@@ -90,5 +90,6 @@ struct BasisLayerReport {
 
 /// {"index", "name", "c_out", "basis_count", "copies", "pairs", "reconstruction_error"}.
 QJsonObject toJson(const BasisLayerReport& report);
+BasisLayerReport basisLayerReportFromJson(const QJsonObject& json);
 
 } // namespace ranklab::basis

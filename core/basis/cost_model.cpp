@@ -5,6 +5,7 @@
 #include "core/basis/basis_conv.h"
 #include "core/basis/layer_timing.h"
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/models/registry.h"
 #include "core/models/surgery.h"
 #include "core/models/zoo.h"
@@ -101,45 +102,81 @@ QVector<LayerCost> basisCostModel(const ModelSpec& spec, double size, double bet
     return costs;
 }
 
+namespace {
+const JsonFields<LayerCost>& costFields()
+{
+    static const auto f = JsonFields<LayerCost>()
+                              .add("index", &LayerCost::index)
+                              .add("name", &LayerCost::name)
+                              .add("c_in", &LayerCost::cIn)
+                              .add("c_out", &LayerCost::cOut)
+                              .add("kernel", &LayerCost::kernel)
+                              .add("out_h", &LayerCost::outH)
+                              .add("out_w", &LayerCost::outW)
+                              .add("bias", &LayerCost::bias)
+                              .add("basis_count", &LayerCost::basisCount)
+                              .add("copies", &LayerCost::copies)
+                              .add("pairs", &LayerCost::pairs)
+                              .add("alpha", &LayerCost::alpha)
+                              .add("beta", &LayerCost::beta)
+                              .add("params_full", &LayerCost::paramsFull)
+                              .add("params_weight", &LayerCost::paramsWeight)
+                              .add("params_output", &LayerCost::paramsOutput)
+                              .add("params_pair", &LayerCost::paramsPair)
+                              .add("n0f", &LayerCost::n0f)
+                              .add("n0b", &LayerCost::n0b)
+                              .add("n1f", &LayerCost::n1f)
+                              .add("n2f", &LayerCost::n2f)
+                              .add("n2b", &LayerCost::n2b)
+                              .add("n3f", &LayerCost::n3f)
+                              .add("n3b", &LayerCost::n3b)
+                              .add("predicted_speedup", &LayerCost::predictedSpeedup)
+                              .add("condition_lhs", &LayerCost::conditionLhs)
+                              .add("condition_rhs", &LayerCost::conditionRhs)
+                              .add("accelerates", &LayerCost::accelerates)
+                              .add("flops_conv", &LayerCost::flopsConv)
+                              .add("flops_weight", &LayerCost::flopsWeight)
+                              .add("flops_output", &LayerCost::flopsOutput)
+                              .add("flops_pair", &LayerCost::flopsPair)
+                              .add("seconds_conv", &LayerCost::secondsConv)
+                              .add("seconds_weight", &LayerCost::secondsWeight)
+                              .add("seconds_output", &LayerCost::secondsOutput)
+                              .add("seconds_pair", &LayerCost::secondsPair)
+                              .add("measured_over_predicted", &LayerCost::measuredOverPredicted);
+    return f;
+}
+} // namespace
+
 QJsonObject toJson(const LayerCost& c)
 {
-    return QJsonObject{{QStringLiteral("index"), c.index},
-                       {QStringLiteral("name"), c.name},
-                       {QStringLiteral("c_in"), double(c.cIn)},
-                       {QStringLiteral("c_out"), double(c.cOut)},
-                       {QStringLiteral("kernel"), double(c.kernel)},
-                       {QStringLiteral("out_h"), double(c.outH)},
-                       {QStringLiteral("out_w"), double(c.outW)},
-                       {QStringLiteral("bias"), c.bias},
-                       {QStringLiteral("basis_count"), double(c.basisCount)},
-                       {QStringLiteral("copies"), double(c.copies)},
-                       {QStringLiteral("pairs"), double(c.pairs)},
-                       {QStringLiteral("alpha"), c.alpha},
-                       {QStringLiteral("beta"), c.beta},
-                       {QStringLiteral("params_full"), double(c.paramsFull)},
-                       {QStringLiteral("params_weight"), double(c.paramsWeight)},
-                       {QStringLiteral("params_output"), double(c.paramsOutput)},
-                       {QStringLiteral("params_pair"), double(c.paramsPair)},
-                       {QStringLiteral("n0f"), c.n0f},
-                       {QStringLiteral("n0b"), c.n0b},
-                       {QStringLiteral("n1f"), c.n1f},
-                       {QStringLiteral("n2f"), c.n2f},
-                       {QStringLiteral("n2b"), c.n2b},
-                       {QStringLiteral("n3f"), c.n3f},
-                       {QStringLiteral("n3b"), c.n3b},
-                       {QStringLiteral("predicted_speedup"), c.predictedSpeedup},
-                       {QStringLiteral("condition_lhs"), c.conditionLhs},
-                       {QStringLiteral("condition_rhs"), c.conditionRhs},
-                       {QStringLiteral("accelerates"), c.accelerates},
-                       {QStringLiteral("flops_conv"), c.flopsConv},
-                       {QStringLiteral("flops_weight"), c.flopsWeight},
-                       {QStringLiteral("flops_output"), c.flopsOutput},
-                       {QStringLiteral("flops_pair"), c.flopsPair},
-                       {QStringLiteral("seconds_conv"), c.secondsConv},
-                       {QStringLiteral("seconds_weight"), c.secondsWeight},
-                       {QStringLiteral("seconds_output"), c.secondsOutput},
-                       {QStringLiteral("seconds_pair"), c.secondsPair},
-                       {QStringLiteral("measured_over_predicted"), c.measuredOverPredicted}};
+    return costFields().write(c);
+}
+
+LayerCost layerCostFromJson(const QJsonObject& json)
+{
+    return costFields().read(json);
+}
+
+namespace {
+const JsonFields<CostReport>& reportFields()
+{
+    static const auto f = JsonFields<CostReport>()
+                              .add("model", &CostReport::model)
+                              .add("size", &CostReport::size)
+                              .add("beta", &CostReport::beta)
+                              .objects("layers", &CostReport::layers, costFields());
+    return f;
+}
+} // namespace
+
+QJsonObject toJson(const CostReport& report)
+{
+    return reportFields().write(report);
+}
+
+CostReport costReportFromJson(const QJsonObject& json)
+{
+    return reportFields().read(json);
 }
 
 } // namespace ranklab::basis

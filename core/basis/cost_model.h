@@ -73,5 +73,15 @@ QVector<LayerCost> basisCostModel(const ModelSpec& spec, double size, double bet
 
 /// One layer for `cost --json`: snake_case keys ("n0f", "predicted_speedup", "seconds_pair", …).
 QJsonObject toJson(const LayerCost& cost);
+LayerCost layerCostFromJson(const QJsonObject& json);
+
+/// What `ranklab-cli cost` reports: the cost of every conv of `model` for a basis of `size` and `beta`.
+struct CostReport {
+    QString model;
+    double size = 0, beta = 0;
+    QVector<LayerCost> layers;
+};
+QJsonObject toJson(const CostReport& report);
+CostReport costReportFromJson(const QJsonObject& json);
 
 } // namespace ranklab::basis

@@ -9,6 +9,7 @@
 
 #include "core/basis/skip_training.h"
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/atomic_file.h"
 #include "core/io/folder_lock.h"
 #include "core/models/registry.h"
@@ -48,17 +49,17 @@ QVector<PlannedRun> plan(const SanityCheckParams& params)
 
 SanityRunResult readRun(const PlannedRun& planned, const QString& dir, int startEpoch)
 {
-    const QJsonObject s = io::readJsonObject(QDir(dir).filePath(QStringLiteral("summary.json")));
+    const TrainSummary s = readTrainSummary(dir);
     SanityRunResult r;
     r.name = planned.name;
     r.dir = dir;
     r.init = planned.init;
     r.size = planned.size;
     r.startEpoch = planned.baseline ? 0 : startEpoch;
-    r.params = qint64(s.value(QStringLiteral("params")).toDouble());
-    r.finalTestTop1 = s.value(QStringLiteral("final_test_top1")).toDouble();
-    r.trainSeconds = s.value(QStringLiteral("train_seconds")).toDouble();
-    const QJsonArray layers = s.value(QStringLiteral("basis_layers")).toArray();
+    r.params = s.params;
+    r.finalTestTop1 = s.finalTestTop1;
+    r.trainSeconds = s.trainSeconds;
+    const QJsonArray layers = s.extra.value(QStringLiteral("basis_layers")).toArray();
     if (!layers.isEmpty()) {
         double sum = 0;
         for (const QJsonValue& l : layers)
@@ -99,17 +100,33 @@ QJsonObject toJson(const SanityCheckParams& p)
                        {QStringLiteral("controls"), p.controls}};
 }
 
+namespace {
+const JsonFields<SanityRunResult>& runFields()
+{
+    static const auto f = JsonFields<SanityRunResult>()
+                              .add("name", &SanityRunResult::name)
+                              .add("dir", &SanityRunResult::dir)
+                              .add("init", &SanityRunResult::init)
+                              .add("size", &SanityRunResult::size)
+                              // 1-based in the file, like the epochs of metrics.csv
+                              .custom("start_epoch", [](const SanityRunResult& r) { return QJsonValue(r.startEpoch + 1); },
+                                      [](SanityRunResult& r, const QJsonValue& v) { r.startEpoch = v.toInt(1) - 1; })
+                              .add("params", &SanityRunResult::params)
+                              .add("final_test_top1", &SanityRunResult::finalTestTop1)
+                              .add("train_seconds", &SanityRunResult::trainSeconds)
+                              .add("mean_reconstruction_error", &SanityRunResult::meanReconstructionError);
+    return f;
+}
+} // namespace
+
 QJsonObject toJson(const SanityRunResult& r)
 {
-    return QJsonObject{{QStringLiteral("name"), r.name},
-                       {QStringLiteral("dir"), r.dir},
-                       {QStringLiteral("init"), r.init},
-                       {QStringLiteral("size"), r.size},
-                       {QStringLiteral("start_epoch"), r.startEpoch + 1},
-                       {QStringLiteral("params"), double(r.params)},
-                       {QStringLiteral("final_test_top1"), r.finalTestTop1},
-                       {QStringLiteral("train_seconds"), r.trainSeconds},
-                       {QStringLiteral("mean_reconstruction_error"), r.meanReconstructionError}};
+    return runFields().write(r);
+}
+
+SanityRunResult sanityRunResultFromJson(const QJsonObject& json)
+{
+    return runFields().read(json);
 }
 
 int sanityStartEpoch(const SanityCheckParams& params)

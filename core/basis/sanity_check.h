@@ -56,6 +56,7 @@ struct SanityRunResult {
 };
 
 QJsonObject toJson(const SanityRunResult& run);
+SanityRunResult sanityRunResultFromJson(const QJsonObject& json);
 
 /// Runs (or, with `resume`, continues) the experiment in `outDir`: sanity.json (the parameters, written
 /// first), runs/<name>/ (one run folder each, resumable, finished ones never redone), and when every run

@@ -29,16 +29,11 @@ QString listText(const QVector<double>& v)
 
 void addModelParams(ParamSchema& schema, bool sizeFromData)
 {
-    ParamDecl model;
-    model.name = QStringLiteral("model");
-    model.type = ParamType::Choice;
-    model.valueName = QStringLiteral("NAME");
-    model.help = QStringLiteral("zoo architecture: ") + zooModelNames().join(QStringLiteral(", "));
-    model.choices = zooModelNames();
-    model.choiceNoun = QStringLiteral("model");
-    model.group = kModel;
-    model.required = true;
-    schema.add(model)
+    schema.choice(QStringLiteral("model"), zooModelNames(), QStringLiteral("zoo architecture: ") + zooModelNames().join(QStringLiteral(", ")), {},
+                  kModel)
+        .shownAs(QStringLiteral("NAME"))
+        .noun(QStringLiteral("model"))
+        .req()
         .integer(QStringLiteral("num-classes"), QStringLiteral("N"),
                  sizeFromData ? QStringLiteral("number of classes (default: 10)") : QStringLiteral("number of classes (default: the architecture's)"),
                  {}, 1, 100000, kModel)
@@ -124,15 +119,10 @@ void addDataParams(ParamSchema& schema)
                QStringLiteral("per-channel std in [0,1] units (default: the training set's)"), {}, kData)
         .integer(QStringLiteral("resize"), QStringLiteral("H"), QStringLiteral("resize images to H×H once at load (0: native)"), QStringLiteral("0"), 0,
                  4096, kData);
-    ParamDecl augment;
-    augment.name = QStringLiteral("augment");
-    augment.type = ParamType::Choice;
-    augment.valueName = QStringLiteral("on|off");
-    augment.choices = {QStringLiteral("on"), QStringLiteral("off")};
-    augment.help = QStringLiteral("random crop with padding + horizontal flip for training (default: on for cifar10, off otherwise)");
-    augment.group = kData;
-    schema.add(augment).integer(QStringLiteral("crop-padding"), QStringLiteral("P"), QStringLiteral("zero padding of the random crop"),
-                                QStringLiteral("4"), 0, 64, kData);
+    schema.choice(QStringLiteral("augment"), {QStringLiteral("on"), QStringLiteral("off")},
+                  QStringLiteral("random crop with padding + horizontal flip for training (default: on for cifar10, off otherwise)"), {}, kData)
+        .integer(QStringLiteral("crop-padding"), QStringLiteral("P"), QStringLiteral("zero padding of the random crop"), QStringLiteral("4"), 0, 64,
+                 kData);
 }
 
 DataSpec dataSpecFrom(const Params& params)
@@ -175,10 +165,8 @@ void addTrainerParams(ParamSchema& schema)
     schema.integer(QStringLiteral("epochs"), QStringLiteral("E"), QStringLiteral("training epochs"), QStringLiteral("10"), 1, 100000, kTraining)
         .integer(QStringLiteral("batch-size"), QStringLiteral("B"), QStringLiteral("training batch size"), QStringLiteral("128"), 1, 1 << 20, kTraining)
         .number(QStringLiteral("lr"), QStringLiteral("LR"), QStringLiteral("initial learning rate"), QStringLiteral("0.1"), 1e-12, 1e6, kTraining)
-        .number(QStringLiteral("momentum"), QStringLiteral("M"), QStringLiteral("SGD momentum"), QStringLiteral("0.9"), 0, 1, kTraining);
-    ParamDecl momentum = *schema.find(QStringLiteral("momentum"));
-    momentum.maxOpen = true;
-    schema.add(momentum)
+        .number(QStringLiteral("momentum"), QStringLiteral("M"), QStringLiteral("SGD momentum"), QStringLiteral("0.9"), 0, 1, kTraining)
+        .openEnds(false, true)
         .number(QStringLiteral("weight-decay"), QStringLiteral("WD"), QStringLiteral("L2 weight decay"), QStringLiteral("5e-4"), 0, 1e3, kTraining)
         .choice(QStringLiteral("schedule"), {QStringLiteral("cosine"), QStringLiteral("constant")},
                 QStringLiteral("cosine (T_max = epochs) or constant"), QStringLiteral("cosine"), kTraining)

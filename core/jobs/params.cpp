@@ -153,6 +153,25 @@ ParamSchema& ParamSchema::presentationOnly()
     return *this;
 }
 
+ParamSchema& ParamSchema::shownAs(const QString& valueName)
+{
+    decls_.back().valueName = valueName;
+    return *this;
+}
+
+ParamSchema& ParamSchema::noun(const QString& choiceNoun)
+{
+    decls_.back().choiceNoun = choiceNoun;
+    return *this;
+}
+
+ParamSchema& ParamSchema::openEnds(bool min, bool max)
+{
+    decls_.back().minOpen = min;
+    decls_.back().maxOpen = max;
+    return *this;
+}
+
 ParamSchema& ParamSchema::remove(const QString& name)
 {
     decls_.erase(std::remove_if(decls_.begin(), decls_.end(), [&name](const ParamDecl& d) { return d.name == name; }), decls_.end());

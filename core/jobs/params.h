@@ -80,6 +80,12 @@ public:
     /// Marks the last added parameter required / presentation-only.
     ParamSchema& req();
     ParamSchema& presentationOnly();
+    /// The last added parameter's placeholder in --help ("F" instead of "weight|output|pair").
+    ParamSchema& shownAs(const QString& valueName);
+    /// The last added Choice's noun for "unknown objective 'x'; known objectives: …".
+    ParamSchema& noun(const QString& choiceNoun);
+    /// Excludes the last added number's lower and/or upper bound: (0, 1), [0, 1).
+    ParamSchema& openEnds(bool min, bool max);
     /// Changes the default (and help) of an already declared parameter, e.g. prune's lower learning rate.
     /// Drops a shared parameter a kind does not take (sanity-check has no --init-weights).
     ParamSchema& remove(const QString& name);

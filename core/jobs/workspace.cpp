@@ -43,6 +43,26 @@ QString Workspace::createRunDir(const QString& kind, const QString& name) const
     throw Error(QStringLiteral("cannot find a free run folder name under %1.").arg(runs.path()));
 }
 
+namespace {
+/// The model name of a run: job.json's parameters where there is one (every kind declares --model once, in
+/// common_params), else the older params.json ({"params": {"model": {"name"}}}) or sweep.json ({"model": {"name"}}).
+QString modelOf(const RunEntry& e, const QJsonObject& job)
+{
+    if (!job.isEmpty()) {
+        try {
+            const Params p = readJob(e.dir, e.dir);
+            if (p.schema() && p.schema()->find(QStringLiteral("model")))
+                return p.value(QStringLiteral("model"));
+        } catch (const Error&) {
+            // a job.json of another version or kind: fall back to the run's own files
+        }
+    }
+    const QJsonObject params = e.params.value(QStringLiteral("params")).toObject();
+    const QJsonObject model = (params.isEmpty() ? e.params : params).value(QStringLiteral("model")).toObject();
+    return model.value(QStringLiteral("name")).toString();
+}
+} // namespace
+
 QVector<RunEntry> Workspace::runs() const
 {
     QVector<RunEntry> entries;
@@ -67,6 +87,7 @@ QVector<RunEntry> Workspace::runs() const
             if (e.kind.isEmpty())
                 e.kind = job.value(QStringLiteral("command")).toString();
             e.rerunnable = !job.isEmpty();
+            e.model = modelOf(e, job);
             e.name = marker.value(QStringLiteral("name")).toString();
             if (has("summary.json")) {
                 e.summary = io::readJsonObject(dir.filePath(QStringLiteral("summary.json")));

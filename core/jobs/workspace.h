@@ -11,6 +11,9 @@ struct RunEntry {
     QString dir;          ///< absolute path
     QString kind;         ///< "train", "basis-train", "sweep", "groups", "spectrum", "ron", …
     QString name;         ///< run.json's name (the model name for runs the GUI starts); may be empty
+    /// The model the run used: job.json's --model (its default when not given), else params.json's or
+    /// sweep.json's model name; empty when the folder names none.
+    QString model;
     /// The run's final file is present: summary.json (training kinds), spectrum.json, report.json, or
     /// for sweeps a sensitivity.json with nothing pending.
     bool completed = false;

@@ -3,8 +3,6 @@
 #include <cmath>
 #include <optional>
 
-#include <QHash>
-
 #include "core/error.h"
 #include "core/models/channel_plan.h"
 #include "core/models/surgery.h"
@@ -18,7 +16,10 @@ public:
     explicit PruneMethod(double ratio) : ratio_(ratio) {}
     QString id() const override { return QStringLiteral("prune"); }
     QString describe() const override { return QStringLiteral("L1 filter pruning, ratio %1").arg(ratio_); }
-    QJsonObject toJson() const override { return QJsonObject{{QStringLiteral("id"), id()}, {QStringLiteral("ratio"), ratio_}}; }
+    QJsonObject toJson() const override
+    {
+        return QJsonObject{{QStringLiteral("id"), id()}, {QStringLiteral("ratio"), ratio_}, {QStringLiteral("title"), describe()}};
+    }
 
     QString refusal(nn::Layer& model, const LayerInfo& layer) const override
     {
@@ -62,37 +63,35 @@ public:
         return firstError;
     }
 
-    double costDelta(const ModelSpec&, const ModelInfo& registry, const LayerInfo& layer,
+    double costDelta(nn::Layer& model, const ModelSpec&, const ModelInfo& registry, const LayerInfo& layer,
                      const std::function<double(int)>& cost) const override
     {
         // Removing a share s of C_out filters removes s of the conv's work and s of its consumer's inputs.
         const qint64 c = layer.weightShape.value(0);
         const double share = c > 0 ? double(c - keptCount(c)) / double(c) : 0.0;
         double delta = -share * cost(layer.index);
-        const QString consumer = consumerOf(layer);
-        for (const LayerInfo& l : registry.layers)
-            if (!consumer.isEmpty() && l.name == consumer)
-                delta -= share * cost(l.index);
+        if (const auto entry = find(model, layer)) {
+            const QString consumer = QString::fromStdString(entry->consumer);
+            for (const LayerInfo& l : registry.layers)
+                if (l.name == consumer)
+                    delta -= share * cost(l.index);
+        }
         return delta;
     }
 
 private:
     int64_t keptCount(int64_t c) const { return std::max<int64_t>(1, c - int64_t(std::floor(ratio_ * double(c)))); }
 
-    /// The prunable entry of `layer`, or none. Remembers the consumer's name for costDelta().
-    std::optional<models::PrunableConv> find(nn::Layer& model, const LayerInfo& layer) const
+    /// The prunable entry of `layer` (its BatchNorm and consumer), or none.
+    static std::optional<models::PrunableConv> find(nn::Layer& model, const LayerInfo& layer)
     {
         for (const models::PrunableConv& p : models::prunableConvs(model))
-            if (QString::fromStdString(p.conv) == layer.name) {
-                consumers_.insert(layer.name, QString::fromStdString(p.consumer));
+            if (QString::fromStdString(p.conv) == layer.name)
                 return p;
-            }
         return std::nullopt;
     }
-    QString consumerOf(const LayerInfo& layer) const { return consumers_.value(layer.name); }
 
     double ratio_;
-    mutable QHash<QString, QString> consumers_;
 };
 
 } // namespace

@@ -6,6 +6,7 @@
 
 #include "core/data/dataset.h"
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint.h"
 #include "core/io/folder_lock.h"
@@ -56,7 +57,48 @@ std::vector<models::PrunableConv> selectedPrunable(nn::Layer& model, const Model
 }
 } // namespace
 
-QJsonObject runPrune(const PruneParams& params, const QString& outDir, bool resume, const TrainCallbacks& callbacks,
+namespace {
+const JsonFields<PrunedLayer>& layerFields()
+{
+    static const auto f = JsonFields<PrunedLayer>()
+                              .add("index", &PrunedLayer::index)
+                              .add("name", &PrunedLayer::name)
+                              .add("before", &PrunedLayer::before)
+                              .add("after", &PrunedLayer::after);
+    return f;
+}
+const JsonFields<PruneReport>& reportFields()
+{
+    static const auto f = JsonFields<PruneReport>()
+                              .add("status", &PruneReport::status)
+                              .add("model", &PruneReport::model)
+                              .add("ratio", &PruneReport::ratio)
+                              .add("channels", &PruneReport::channels)
+                              .objects("layers", &PruneReport::layers, layerFields())
+                              .add("params_before", &PruneReport::paramsBefore)
+                              .add("params_after", &PruneReport::paramsAfter)
+                              .add("flops_before", &PruneReport::flopsBefore)
+                              .add("flops_after", &PruneReport::flopsAfter)
+                              .add("top1_before", &PruneReport::top1Before)
+                              .add("top1_pruned", &PruneReport::top1Pruned)
+                              .add("top1_finetuned", &PruneReport::top1Finetuned)
+                              .add("finetune_epochs", &PruneReport::finetuneEpochs)
+                              .add("weights", &PruneReport::weights);
+    return f;
+}
+} // namespace
+
+QJsonObject toJson(const PruneReport& report)
+{
+    return reportFields().write(report);
+}
+
+PruneReport pruneReportFromJson(const QJsonObject& json)
+{
+    return reportFields().read(json);
+}
+
+PruneReport runPrune(const PruneParams& params, const QString& outDir, bool resume, const TrainCallbacks& callbacks,
                      const std::atomic_bool* cancel)
 {
     if (!(params.ratio > 0 && params.ratio < 1))
@@ -135,33 +177,31 @@ QJsonObject runPrune(const PruneParams& params, const QString& outDir, bool resu
     QString weights = pruned.initWeights;
     if (params.finetuneEpochs > 0) {
         const TrainSummary ft = runTraining(pruned, dir.filePath(QStringLiteral("finetune")), /*resume=*/true, callbacks, cancel);
-        if (ft.status != QLatin1String("completed"))
-            return QJsonObject{{QStringLiteral("status"), QStringLiteral("cancelled")}};
+        if (ft.status != QLatin1String("completed")) {
+            PruneReport cancelled;
+            cancelled.status = QStringLiteral("cancelled");
+            return cancelled;
+        }
         top1Finetuned = ft.finalTestTop1;
         weights = ft.weightsPath;
     }
 
-    QJsonArray list;
-    for (const PrunedLayer& l : layers)
-        list.append(QJsonObject{{QStringLiteral("index"), l.index},
-                                {QStringLiteral("name"), l.name},
-                                {QStringLiteral("before"), double(l.before)},
-                                {QStringLiteral("after"), double(l.after)}});
-    const QJsonObject report{{QStringLiteral("status"), QStringLiteral("completed")},
-                             {QStringLiteral("model"), spec.name},
-                             {QStringLiteral("ratio"), params.ratio},
-                             {QStringLiteral("channels"), spec.channels},
-                             {QStringLiteral("layers"), list},
-                             {QStringLiteral("params_before"), double(before.totalParams)},
-                             {QStringLiteral("params_after"), double(after.totalParams)},
-                             {QStringLiteral("flops_before"), double(before.totalFlops)},
-                             {QStringLiteral("flops_after"), double(after.totalFlops)},
-                             {QStringLiteral("top1_before"), top1Before},
-                             {QStringLiteral("top1_pruned"), top1Pruned},
-                             {QStringLiteral("top1_finetuned"), top1Finetuned},
-                             {QStringLiteral("finetune_epochs"), params.finetuneEpochs},
-                             {QStringLiteral("weights"), weights}};
-    io::writeJsonAtomic(dir.filePath(kReportFile), report);
+    PruneReport report;
+    report.status = QStringLiteral("completed");
+    report.model = spec.name;
+    report.ratio = params.ratio;
+    report.channels = spec.channels;
+    report.layers = layers;
+    report.paramsBefore = before.totalParams;
+    report.paramsAfter = after.totalParams;
+    report.flopsBefore = before.totalFlops;
+    report.flopsAfter = after.totalFlops;
+    report.top1Before = top1Before;
+    report.top1Pruned = top1Pruned;
+    report.top1Finetuned = top1Finetuned;
+    report.finetuneEpochs = params.finetuneEpochs;
+    report.weights = weights;
+    io::writeJsonAtomic(dir.filePath(kReportFile), toJson(report));
     return report;
 }
 

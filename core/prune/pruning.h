@@ -32,14 +32,29 @@ struct PrunedLayer {
     qint64 before = 0, after = 0; ///< output channels
 };
 
+/// What a pruning reports (report.json).
+struct PruneReport {
+    QString status;      ///< completed | cancelled (fine-tuning stopped; --resume continues it)
+    QString model;
+    double ratio = 0;
+    QString channels;    ///< the pruned model's ModelSpec::channels ("conv1=3,conv2=8")
+    QVector<PrunedLayer> layers;
+    qint64 paramsBefore = 0, paramsAfter = 0;
+    qint64 flopsBefore = 0, flopsAfter = 0; ///< one sample, forward
+    double top1Before = 0, top1Pruned = 0; ///< test accuracy in [0,1] of the trained and the pruned weights
+    double top1Finetuned = -1;             ///< after fine-tuning; -1: none ran
+    int finetuneEpochs = 0;
+    QString weights;     ///< the file to use next (fine-tuned if fine-tuning ran)
+};
+QJsonObject toJson(const PruneReport& report);
+PruneReport pruneReportFromJson(const QJsonObject& json);
+
 /// Runs (or, with `resume`, continues the fine-tuning of) a pruning into `outDir`: pruned.rlk (the pruned
 /// weights before fine-tuning; ModelSpec::channels in its params), finetune/ (a run folder) and
-/// report.json: {"status", "channels", "layers": [...], "params_before", "params_after", "flops_before",
-/// "flops_after", "top1_before", "top1_pruned", "top1_finetuned", "weights"}, written atomically when done.
-/// `weights` is the file to use next (fine-tuned if fine-tuning ran). Throws ranklab::Error with one sentence
+/// report.json (toJson(PruneReport)), written atomically when done. Throws ranklab::Error with one sentence
 /// for a missing weights file, weights of another model, a ratio outside (0, 1), a model without prunable
 /// convs, or a selected layer that cannot be pruned — before anything is written.
-QJsonObject runPrune(const PruneParams& params, const QString& outDir, bool resume, const TrainCallbacks& callbacks = {},
+PruneReport runPrune(const PruneParams& params, const QString& outDir, bool resume, const TrainCallbacks& callbacks = {},
                      const std::atomic_bool* cancel = nullptr);
 
 } // namespace ranklab::prune

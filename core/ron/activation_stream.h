@@ -8,7 +8,7 @@
 
 #include "core/data/dataset.h"
 #include "core/ron/activation_sketch.h"
-#include "core/ron/ron_job.h"
+#include "core/ron/spectrum_job.h"
 #include "core/ron/teacher_chain.h"
 #include "core/train/train_params.h"
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
+#include <tuple>
 
 #if __has_include(<Eigen/Dense>)
 #include <Eigen/Dense>
@@ -16,6 +18,7 @@
 #include <QRegularExpression>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint.h"
 #include "core/io/folder_lock.h"
@@ -27,29 +30,11 @@
 #include "core/ron/evbmf.h"
 #include "core/ron/rect_maxvol.h"
 #include "core/ron/student_builder.h"
+#include "core/ron/teacher.h"
 #include "core/train/evaluate_internal.h"
 #include "core/train/train_session.h"
 
 namespace ranklab::ron {
-
-QString sketchMethodName(SketchMethod method)
-{
-    switch (method) {
-    case SketchMethod::Auto: return QStringLiteral("auto");
-    case SketchMethod::Gram: return QStringLiteral("gram");
-    case SketchMethod::FrequentDirections: return QStringLiteral("fd");
-    case SketchMethod::Randomized: return QStringLiteral("rand");
-    }
-    return {};
-}
-
-SketchMethod parseSketchMethod(const QString& name)
-{
-    for (SketchMethod m : {SketchMethod::Auto, SketchMethod::Gram, SketchMethod::FrequentDirections, SketchMethod::Randomized})
-        if (sketchMethodName(m) == name)
-            return m;
-    throw Error(QStringLiteral("unknown sketch method '%1'; use auto, gram, fd or rand.").arg(name));
-}
 
 RankRule parseRankRule(const QString& text)
 {
@@ -92,71 +77,6 @@ QString rankRuleText(const RankRule& rule)
 }
 
 namespace {
-QJsonObject specJson(const ModelSpec& s)
-{
-    return QJsonObject{{QStringLiteral("name"), s.name},
-                       {QStringLiteral("num_classes"), s.numClasses},
-                       {QStringLiteral("in_channels"), s.inChannels},
-                       {QStringLiteral("input_size"), s.inputSize},
-                       {QStringLiteral("width"), s.width}};
-}
-
-QJsonObject dataJson(const DataSpec& d)
-{
-    return QJsonObject{{QStringLiteral("name"), d.name},     {QStringLiteral("dir"), d.dir},
-                       {QStringLiteral("subset"), d.subset}, {QStringLiteral("test_subset"), d.testSubset},
-                       {QStringLiteral("resize"), d.resize}, {QStringLiteral("channels"), d.channels},
-                       {QStringLiteral("seed"), QString::number(d.seed)}};
-}
-
-/// The teacher, its data and its chain, loaded and checked before anything is written.
-struct Teacher {
-    data::DatasetSplits data;
-    ModelSpec spec;
-    std::shared_ptr<nn::Layer> model;
-    ModelInfo info;
-    std::shared_ptr<TeacherChain> chain;
-};
-
-Teacher loadTeacher(ModelSpec spec, DataSpec dataSpec, const QString& weights, const TrainCallbacks& callbacks)
-{
-    if (weights.isEmpty())
-        throw Error("RON needs the trained teacher's weights.");
-    Teacher t;
-    resolveModelAndData(spec, dataSpec);
-    if (callbacks.log)
-        callbacks.log(QStringLiteral("loading %1…").arg(dataSpec.name));
-    t.data = data::loadDataset(dataSpec);
-    resolveModelAndData(spec, dataSpec, t.data.outChannels, t.data.train.height());
-    if (spec.numClasses < t.data.train.classNames.size())
-        throw Error(QStringLiteral("the model has %1 classes but %2 has %3.")
-                        .arg(spec.numClasses)
-                        .arg(t.data.name)
-                        .arg(t.data.train.classNames.size()));
-    t.spec = spec;
-    t.model = models::createModel(spec);
-    io::loadWeights(*t.model, weights, spec.name);
-    // A pruned teacher (its file carries a channel plan that loadWeights applied): the plan travels in the
-    // student's structure, so the layers after the modified range are rebuilt narrow when the student loads.
-    if (t.spec.channels.isEmpty())
-        t.spec.channels = models::channelPlanOf(*t.model, *models::createArchitecture(spec));
-    t.model->eval();
-    t.info = models::describeModule(*t.model, spec);
-    t.chain = std::make_shared<TeacherChain>(t.model, t.info);
-    return t;
-}
-
-EvbmfResult vbmfOf(const StreamedSpectrum& s, int64_t N, int64_t D)
-{
-    const Eigen::Index H = std::min<Eigen::Index>(s.spectrum.singularValues.size(), std::min(N, D));
-    return evbmf(s.spectrum.singularValues.head(H), s.frobenius2, N, D);
-}
-
-double secondsSince(std::chrono::steady_clock::time_point start)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 RowMatrixXd toEigen(const torch::Tensor& t)
 {
     const auto c = t.reshape({t.size(0), -1}).to(torch::kDouble).contiguous();
@@ -235,38 +155,61 @@ void copyMatching(const nn::Layer& from, nn::Layer& to)
 }
 } // namespace
 
-QJsonObject toJson(const SpectrumParams& p)
+namespace {
+const JsonFields<RonLayerReport>& ronLayerFields()
 {
-    return QJsonObject{{QStringLiteral("model"), specJson(p.model)},  {QStringLiteral("data"), dataJson(p.data)},
-                       {QStringLiteral("weights"), p.weights},        {QStringLiteral("layers"), p.layers},
-                       {QStringLiteral("samples"), p.samples},        {QStringLiteral("batch_size"), p.batchSize},
-                       {QStringLiteral("method"), sketchMethodName(p.method)},
-                       {QStringLiteral("sketch_size"), p.sketchSize}};
+    static const auto f = JsonFields<RonLayerReport>()
+                              .add("index", &RonLayerReport::index)
+                              .add("name", &RonLayerReport::name)
+                              .add("dim", &RonLayerReport::dim)
+                              .add("rank", &RonLayerReport::rank)
+                              .add("rows", &RonLayerReport::rows)
+                              .add("vbmf_rank", &RonLayerReport::vbmfRank)
+                              .add("bound_eq19", &RonLayerReport::bound19)
+                              .add("norm_C", &RonLayerReport::normC)
+                              .add("lowrank_rel_error", &RonLayerReport::lowRankError)
+                              .add("sampled_rel_error", &RonLayerReport::sampledError)
+                              .add("bound_eq20", &RonLayerReport::bound20)
+                              .add("student_rel_error", &RonLayerReport::studentError);
+    return f;
+}
+const JsonFields<RonReport>& ronFields()
+{
+    static const auto f = JsonFields<RonReport>()
+                              .add("status", &RonReport::status)
+                              .add("modified_layers", &RonReport::modifiedLayers)
+                              .add("first_layer", &RonReport::firstName)
+                              .add("last_layer", &RonReport::lastName)
+                              .objects("layers", &RonReport::layers, ronLayerFields())
+                              .add("teacher_top1", &RonReport::teacherTop1)
+                              .add("teacher_top5", &RonReport::teacherTop5)
+                              .add("student_top1", &RonReport::studentTop1)
+                              .add("student_top5", &RonReport::studentTop5)
+                              .optional("finetuned_top1", &RonReport::finetunedTop1)
+                              .optional("finetuned_top5", &RonReport::finetunedTop5)
+                              .add("teacher_flops", &RonReport::teacherFlops)
+                              .add("student_flops", &RonReport::studentFlops)
+                              .add("teacher_range_flops", &RonReport::teacherRangeFlops)
+                              .add("student_range_flops", &RonReport::studentRangeFlops)
+                              .add("range_flop_reduction", &RonReport::rangeFlopReduction)
+                              .add("total_flop_reduction", &RonReport::totalFlopReduction)
+                              .add("teacher_params", &RonReport::teacherParams)
+                              .add("student_params", &RonReport::studentParams)
+                              .add("teacher_latency_b1_ms", &RonReport::teacherLatency1Ms)
+                              .add("student_latency_b1_ms", &RonReport::studentLatency1Ms)
+                              .add("teacher_latency_b64_ms", &RonReport::teacherLatency64Ms)
+                              .add("student_latency_b64_ms", &RonReport::studentLatency64Ms)
+                              .add("speedup_b1", &RonReport::speedup1)
+                              .add("speedup_b64", &RonReport::speedup64)
+                              .add("latency_threads", &RonReport::latencyThreads)
+                              .add("samples", &RonReport::samples)
+                              .add("build_seconds", &RonReport::buildSeconds)
+                              .add("finetune_seconds", &RonReport::finetuneSeconds)
+                              .add("student_weights", &RonReport::studentWeights);
+    return f;
 }
 
-QJsonObject toJson(const LayerSpectrum& l)
-{
-    QJsonArray values;
-    for (double s : l.singularValues)
-        values.append(s);
-    return QJsonObject{{QStringLiteral("index"), l.index},
-                       {QStringLiteral("name"), l.name},
-                       {QStringLiteral("dim"), double(l.dim)},
-                       {QStringLiteral("method"), l.method},
-                       {QStringLiteral("singular_values"), values},
-                       {QStringLiteral("vbmf_rank"), double(l.vbmfRank)},
-                       {QStringLiteral("vbmf_sigma2"), l.vbmfSigma2}};
-}
-
-QJsonObject toJson(const SpectrumReport& r)
-{
-    QJsonArray layers;
-    for (const LayerSpectrum& l : r.layers)
-        layers.append(toJson(l));
-    return QJsonObject{{QStringLiteral("samples"), double(r.samples)},
-                       {QStringLiteral("seconds"), r.seconds},
-                       {QStringLiteral("layers"), layers}};
-}
+} // namespace
 
 QJsonObject toJson(const RonParams& p)
 {
@@ -276,8 +219,8 @@ QJsonObject toJson(const RonParams& p)
     finetune.model = p.model;
     finetune.data = p.data;
     finetune.initWeights.clear();
-    return QJsonObject{{QStringLiteral("model"), specJson(p.model)},
-                       {QStringLiteral("data"), dataJson(p.data)},
+    return QJsonObject{{QStringLiteral("model"), toJson(p.model)},
+                       {QStringLiteral("data"), toJson(p.data)},
                        {QStringLiteral("weights"), p.weights},
                        {QStringLiteral("layers"), p.layers},
                        {QStringLiteral("rank"), rankRuleText(p.rank)},
@@ -295,101 +238,21 @@ QJsonObject toJson(const RonParams& p)
 
 QJsonObject toJson(const RonReport& r)
 {
-    QJsonArray layers;
-    for (const RonLayerReport& l : r.layers)
-        layers.append(QJsonObject{{QStringLiteral("index"), l.index},
-                                  {QStringLiteral("name"), l.name},
-                                  {QStringLiteral("dim"), double(l.dim)},
-                                  {QStringLiteral("rank"), double(l.rank)},
-                                  {QStringLiteral("rows"), double(l.rows)},
-                                  {QStringLiteral("vbmf_rank"), double(l.vbmfRank)},
-                                  {QStringLiteral("bound_eq19"), l.bound19},
-                                  {QStringLiteral("norm_C"), l.normC},
-                                  {QStringLiteral("lowrank_rel_error"), l.lowRankError},
-                                  {QStringLiteral("sampled_rel_error"), l.sampledError},
-                                  {QStringLiteral("bound_eq20"), l.bound20},
-                                  {QStringLiteral("student_rel_error"), l.studentError}});
-    auto opt = [](double v) { return v < 0 ? QJsonValue() : QJsonValue(v); };
-    return QJsonObject{{QStringLiteral("status"), r.status},
-                       {QStringLiteral("modified_layers"), r.modifiedLayers},
-                       {QStringLiteral("first_layer"), r.firstName},
-                       {QStringLiteral("last_layer"), r.lastName},
-                       {QStringLiteral("layers"), layers},
-                       {QStringLiteral("teacher_top1"), r.teacherTop1},
-                       {QStringLiteral("teacher_top5"), r.teacherTop5},
-                       {QStringLiteral("student_top1"), r.studentTop1},
-                       {QStringLiteral("student_top5"), r.studentTop5},
-                       {QStringLiteral("finetuned_top1"), opt(r.finetunedTop1)},
-                       {QStringLiteral("finetuned_top5"), opt(r.finetunedTop5)},
-                       {QStringLiteral("teacher_flops"), double(r.teacherFlops)},
-                       {QStringLiteral("student_flops"), double(r.studentFlops)},
-                       {QStringLiteral("teacher_range_flops"), double(r.teacherRangeFlops)},
-                       {QStringLiteral("student_range_flops"), double(r.studentRangeFlops)},
-                       {QStringLiteral("range_flop_reduction"), r.rangeFlopReduction},
-                       {QStringLiteral("total_flop_reduction"), r.totalFlopReduction},
-                       {QStringLiteral("teacher_params"), double(r.teacherParams)},
-                       {QStringLiteral("student_params"), double(r.studentParams)},
-                       {QStringLiteral("teacher_latency_b1_ms"), r.teacherLatency1Ms},
-                       {QStringLiteral("student_latency_b1_ms"), r.studentLatency1Ms},
-                       {QStringLiteral("teacher_latency_b64_ms"), r.teacherLatency64Ms},
-                       {QStringLiteral("student_latency_b64_ms"), r.studentLatency64Ms},
-                       {QStringLiteral("speedup_b1"), r.speedup1},
-                       {QStringLiteral("speedup_b64"), r.speedup64},
-                       {QStringLiteral("latency_threads"), r.latencyThreads},
-                       {QStringLiteral("samples"), double(r.samples)},
-                       {QStringLiteral("build_seconds"), r.buildSeconds},
-                       {QStringLiteral("finetune_seconds"), r.finetuneSeconds},
-                       {QStringLiteral("student_weights"), r.studentWeights}};
+    return ronFields().write(r);
 }
 
-SpectrumReport runSpectrum(const SpectrumParams& params, const QString& outDir, const TrainCallbacks& callbacks,
-                           const std::atomic_bool* cancel)
+RonReport ronReportFromJson(const QJsonObject& json)
 {
-    const auto start = std::chrono::steady_clock::now();
-    if (params.samples < 1 || params.batchSize < 1 || params.sketchSize < 1)
-        throw Error("samples, batch size and sketch size must be at least 1.");
-    if (outDir.isEmpty())
-        throw Error("the spectrum needs an output folder.");
-    train::applyThreadCount(params.threads);
-    Teacher t = loadTeacher(params.model, params.data, params.weights, callbacks);
-    const auto points = makeCapturePoints(*t.chain, t.chain->resolveCapturePoints(params.layers));
-    io::ensureWritableDir(outDir);
-    const io::FolderLock folderLock(outDir);
-    StreamOptions options;
-    options.method = params.method;
-    options.sketchSize = params.sketchSize;
-    options.samples = params.samples;
-    options.batchSize = params.batchSize;
-    const auto streamed = streamActivations(*t.chain, points, t.data.train, t.data.norm, t.data.outChannels, options,
-                                            callbacks, cancel);
-    SpectrumReport report;
-    report.samples = params.samples;
-    QByteArray csv = "layer_index,name,i,sigma,sigma_normalized\n";
-    for (size_t i = 0; i < points.size(); ++i) {
-        LayerSpectrum l;
-        l.index = points[i].registryIndex;
-        l.name = QString::fromStdString(points[i].name);
-        l.dim = points[i].dim;
-        l.method = streamed[i].method;
-        const Eigen::VectorXd& s = streamed[i].spectrum.singularValues;
-        const Eigen::Index count = std::min<Eigen::Index>(s.size(), std::min<int64_t>(params.samples, l.dim));
-        l.singularValues.assign(s.data(), s.data() + count);
-        const EvbmfResult vb = vbmfOf(streamed[i], params.samples, l.dim);
-        l.vbmfRank = vb.rank;
-        l.vbmfSigma2 = vb.sigma2;
-        const double top = count > 0 && s(0) > 0 ? s(0) : 1;
-        for (Eigen::Index j = 0; j < count; ++j)
-            csv += QByteArray::number(l.index) + ',' + l.name.toUtf8() + ',' + QByteArray::number(qlonglong(j + 1)) + ','
-                + QByteArray::number(s(j), 'g', 10) + ',' + QByteArray::number(s(j) / top, 'g', 10) + '\n';
-        report.layers.push_back(l);
-    }
-    report.seconds = secondsSince(start);
-    const QDir dir(outDir);
-    io::writeFileAtomic(dir.filePath(QStringLiteral("spectrum.csv")), csv);
-    QJsonObject json = toJson(report);
-    json.insert(QStringLiteral("params"), toJson(params));
-    io::writeJsonAtomic(dir.filePath(QStringLiteral("spectrum.json")), json);
-    return report;
+    return ronFields().read(json);
+}
+
+RonReport readRonReport(const QString& runDir)
+{
+    const QString path = QDir(runDir).filePath(QStringLiteral("report.json"));
+    const QJsonObject json = io::readJsonObject(path);
+    if (!json.contains(QStringLiteral("teacher_top1")))
+        throw Error(QStringLiteral("%1 is not a RON report.").arg(path));
+    return ronFields().read(json);
 }
 
 namespace {
@@ -472,33 +335,14 @@ void measureErrors(const Teacher& t, RonStudent& student, std::vector<PointBuild
     }
 }
 
-RonLayerReport layerReportFromJson(const QJsonObject& o)
-{
-    RonLayerReport l;
-    l.index = o.value(QStringLiteral("index")).toInt();
-    l.name = o.value(QStringLiteral("name")).toString();
-    l.dim = qint64(o.value(QStringLiteral("dim")).toDouble());
-    l.rank = qint64(o.value(QStringLiteral("rank")).toDouble());
-    l.rows = qint64(o.value(QStringLiteral("rows")).toDouble());
-    l.vbmfRank = qint64(o.value(QStringLiteral("vbmf_rank")).toDouble());
-    l.bound19 = o.value(QStringLiteral("bound_eq19")).toDouble();
-    l.normC = o.value(QStringLiteral("norm_C")).toDouble();
-    l.lowRankError = o.value(QStringLiteral("lowrank_rel_error")).toDouble();
-    l.sampledError = o.value(QStringLiteral("sampled_rel_error")).toDouble();
-    l.bound20 = o.value(QStringLiteral("bound_eq20")).toDouble();
-    l.studentError = o.value(QStringLiteral("student_rel_error")).toDouble();
-    return l;
-}
 } // namespace
 
-RonReport runRon(const RonParams& params, const QString& outDir, const TrainCallbacks& callbacks,
-                 const std::atomic_bool* cancel)
+namespace {
+using LogFn = std::function<void(const QString&)>;
+
+/// Phase 0: the options a build cannot start with (before the teacher is even loaded).
+void checkRonParams(const RonParams& params, const QString& outDir)
 {
-    const auto start = std::chrono::steady_clock::now();
-    auto log = [&callbacks](const QString& line) {
-        if (callbacks.log)
-            callbacks.log(line);
-    };
     if (outDir.isEmpty())
         throw Error("RON needs an output folder.");
     if (params.samples < 1 || params.batchSize < 1 || params.sketchSize < 1)
@@ -507,8 +351,19 @@ RonReport runRon(const RonParams& params, const QString& outDir, const TrainCall
         throw Error(QStringLiteral("the rows ratio must be in [1, 2] (paper B takes P in [R, 2R]), not %1.").arg(params.rowsRatio));
     if (params.finetune.epochs < 0)
         throw Error("the number of fine-tuning epochs cannot be negative.");
-    train::applyThreadCount(params.threads);
-    Teacher t = loadTeacher(params.model, params.data, params.weights, callbacks);
+}
+
+/// The modified range: its first and last chain units and the activations sampled in it (a block's inner
+/// activation before its output).
+struct RonRange {
+    int firstUnit = 0, lastUnit = 0;
+    std::vector<CapturePoint> points;
+};
+
+/// Phase 1: the range resolved and checked against the teacher (every unit reducible, explicit and factor
+/// ranks within D and the sample count, held-out images available) — before anything is written.
+RonRange planRange(const Teacher& t, const RonParams& params, const LogFn& log)
+{
     // The default (1000) shrinks to a smaller test split, with a log line; a larger count asked for is refused.
     if (params.heldOut > t.data.test.size() && params.heldOut == RonParams{}.heldOut)
         log(QStringLiteral("the test split holds %1 images, fewer than the default %2 held-out images: using all of them")
@@ -520,16 +375,17 @@ RonReport runRon(const RonParams& params, const QString& outDir, const TrainCall
                               .arg(params.heldOut)
                               .arg(t.data.test.size())
                               .arg(t.data.name));
-    const auto [firstUnit, lastUnit] = t.chain->resolveUnitRange(params.layers);
+    RonRange range;
+    std::tie(range.firstUnit, range.lastUnit) = t.chain->resolveUnitRange(params.layers);
     std::vector<std::pair<int, bool>> wanted;
-    for (int u = firstUnit; u <= lastUnit; ++u) {
+    for (int u = range.firstUnit; u <= range.lastUnit; ++u) {
         checkUnitReducible(*t.chain, u);
         if (t.chain->units()[size_t(u)].block)
             wanted.emplace_back(u, true);
         wanted.emplace_back(u, false);
     }
-    const auto points = makeCapturePoints(*t.chain, wanted);
-    for (const CapturePoint& p : points) {
+    range.points = makeCapturePoints(*t.chain, wanted);
+    for (const CapturePoint& p : range.points) {
         int64_t R = 0;
         if (params.rank.kind == RankRule::Kind::Explicit)
             R = checkRank(params.rank.rank, p.dim, p.name);
@@ -541,8 +397,270 @@ RonReport runRon(const RonParams& params, const QString& outDir, const TrainCall
                             .arg(QString::fromStdString(p.name))
                             .arg(params.samples));
     }
+    return range;
+}
+
+/// The student and its structure (student.json: what createStudent builds it from).
+struct BuiltStudent {
+    std::shared_ptr<RonStudent> student;
+    QJsonObject structure;
+};
+
+/// Phase 2a: the student a previous run with the same parameters built (student_init.rlk, build.json).
+BuiltStudent reuseStudent(const QString& initPath, const QString& buildPath, RonReport& report)
+{
+    BuiltStudent b;
+    b.structure = studentStructureOf(initPath);
+    b.student = createStudent(b.structure);
+    io::loadWeights(*b.student, initPath);
+    const QJsonObject build = io::readJsonObject(buildPath);
+    for (const auto& v : build.value(QStringLiteral("layers")).toArray())
+        report.layers.push_back(ronLayerFields().read(v.toObject()));
+    report.buildSeconds = build.value(QStringLiteral("build_seconds")).toDouble();
+    return b;
+}
+
+/// Phase 2b: the build of paper B (Algorithm 1): the range's activations streamed into sketches (§3.2),
+/// ranks by the rule (EVBMF by default), rect_maxvol rows per activation (§3.3, eq. 19), the student
+/// stages, and the held-out error report (§4.4). Writes student.json, student_init.rlk and build.json.
+BuiltStudent buildStudentFromSpectra(const Teacher& t, const RonParams& params, const RonRange& range, const QDir& dir,
+                                     RonReport& report, const TrainCallbacks& callbacks, const std::atomic_bool* cancel,
+                                     std::chrono::steady_clock::time_point start, const LogFn& log)
+{
+    const int firstUnit = range.firstUnit, lastUnit = range.lastUnit;
+    const std::vector<CapturePoint>& points = range.points;
     const ChainUnit& firstU = t.chain->units()[size_t(firstUnit)];
     const ChainUnit& lastU = t.chain->units()[size_t(lastUnit)];
+    const QString initPath = dir.filePath(QStringLiteral("student_init.rlk"));
+    const QString buildPath = dir.filePath(QStringLiteral("build.json"));
+    BuiltStudent built;
+    std::shared_ptr<RonStudent>& student = built.student;
+    QJsonObject& structure = built.structure;
+    StreamOptions options;
+    options.method = params.method;
+    options.sketchSize = params.sketchSize;
+    options.samples = params.samples;
+    options.batchSize = params.batchSize;
+    if (params.rank.kind == RankRule::Kind::Explicit)
+        options.minRank = params.rank.rank;
+    else if (params.rank.kind == RankRule::Kind::Factor)
+        for (const CapturePoint& p : points)
+            options.minRank = std::max<int>(options.minRank, int(constantFactorRank(p.dim, params.rank.factor)));
+    log(QStringLiteral("streaming %1 samples through %2 (%3 activations)…")
+            .arg(params.samples)
+            .arg(t.spec.name)
+            .arg(points.size()));
+    const auto streamed = streamActivations(*t.chain, points, t.data.train, t.data.norm, t.data.outChannels,
+                                            options, callbacks, cancel);
+    std::vector<PointBuild> builds;
+    std::vector<SampledBasis> outer, inner;
+    for (size_t i = 0; i < points.size(); ++i) {
+        const CapturePoint& p = points[i];
+        const StreamedSpectrum& s = streamed[i];
+        const int64_t D = p.dim, N = params.samples;
+        const EvbmfResult vb = vbmfOf(s, N, D);
+        int64_t R = 0;
+        switch (params.rank.kind) {
+        case RankRule::Kind::Vbmf:
+            R = weakenedRank(std::min(D, N), std::max<int64_t>(1, vb.rank), params.rank.weakening);
+            break;
+        case RankRule::Kind::Factor: R = constantFactorRank(D, params.rank.factor); break;
+        case RankRule::Kind::Explicit: R = params.rank.rank; break;
+        }
+        const int64_t known = s.spectrum.V.cols();
+        if (R > known) {
+            if (params.rank.kind != RankRule::Kind::Vbmf)
+                throw Error(QStringLiteral("the sketch of %1 knows only %2 directions, fewer than rank %3.")
+                                .arg(QString::fromStdString(p.name))
+                                .arg(known)
+                                .arg(R));
+            log(QStringLiteral("%1: EVBMF rank %2 capped at the %3 directions the sketch holds; raise --sketch-size")
+                    .arg(QString::fromStdString(p.name))
+                    .arg(R)
+                    .arg(known));
+            R = known;
+        }
+        PointBuild b;
+        b.point = p;
+        b.stage = p.unit - firstUnit;
+        b.basis.V = s.spectrum.V.leftCols(R);
+        const RectMaxvolResult mv = params.rowsTolerance > 0
+                                        ? rectMaxvol(b.basis.V, params.rowsTolerance, R, std::min<int64_t>(2 * R, D))
+                                        : rectMaxvolForRatio(b.basis.V, params.rowsRatio);
+        b.basis.rows.assign(mv.rows.begin(), mv.rows.end());
+        b.basis.C = mv.C;
+        b.report.index = p.registryIndex;
+        b.report.name = QString::fromStdString(p.name);
+        b.report.dim = D;
+        b.report.rank = R;
+        b.report.rows = int64_t(mv.rows.size());
+        b.report.vbmfRank = vb.rank;
+        b.report.bound19 = rectMaxvolBound(D, b.report.rows, R);
+        b.report.normC = spectralNorm(mv.C);
+        log(QStringLiteral("%1: D %2, R %3 (EVBMF %4), P %5, ‖V(SV)^+‖₂ %6 ≤ %7 (eq. 19)")
+                .arg(b.report.name)
+                .arg(D)
+                .arg(R)
+                .arg(vb.rank)
+                .arg(b.report.rows)
+                .arg(b.report.normC, 0, 'f', 2)
+                .arg(b.report.bound19, 0, 'f', 2));
+        builds.push_back(b);
+    }
+    for (int u = firstUnit; u <= lastUnit; ++u) {
+        SampledBasis in;
+        for (const PointBuild& b : builds)
+            if (b.point.unit == u && b.point.inner)
+                in = b.basis;
+        inner.push_back(in);
+        for (const PointBuild& b : builds)
+            if (b.point.unit == u && !b.point.inner)
+                outer.push_back(b.basis);
+    }
+    std::vector<StageConfig> configs;
+    student = buildStudent(t.chain, firstUnit, lastUnit, outer, inner, &configs);
+    structure = studentStructureJson(t.spec, firstU.firstIndex, lastU.lastIndex, configs,
+                                     student->reduced()->outShape());
+    log(QStringLiteral("measuring the per-layer errors on %1 held-out images…").arg(params.heldOut));
+    measureErrors(t, *student, builds, params.heldOut, params.batchSize, cancel);
+    for (const PointBuild& b : builds)
+        report.layers.push_back(b.report);
+    report.buildSeconds = secondsSince(start);
+    RonReport partial = report;
+    io::writeJsonAtomic(dir.filePath(QStringLiteral("student.json")), structure);
+    saveStudent(*student, structure, initPath);
+    QJsonObject build = toJson(partial);
+    io::writeJsonAtomic(buildPath, QJsonObject{{QStringLiteral("layers"), build.value(QStringLiteral("layers"))},
+                                               {QStringLiteral("build_seconds"), report.buildSeconds}});
+    return built;
+}
+
+/// Phase 3: accuracy, cost and speed of teacher and student side by side (latency interleaved).
+void compareWithTeacher(const Teacher& t, RonStudent& student, const RonParams& params, const RonRange& range,
+                        RonReport& report, const std::atomic_bool* cancel, const LogFn& log)
+{
+    const ChainUnit& firstU = t.chain->units()[size_t(range.firstUnit)];
+    const ChainUnit& lastU = t.chain->units()[size_t(range.lastUnit)];
+    {
+        data::BatchLoader test(t.data.test, t.data.norm, t.data.outChannels, 256, false, false, 0, 0);
+        log(QStringLiteral("evaluating teacher and student…"));
+        const EvalResult te = train::evaluate(*t.model, test, {}, cancel);
+        const EvalResult se = train::evaluate(student, test, {}, cancel);
+        if (cancel && cancel->load())
+            throw Error("the RON build was cancelled.");
+        report.teacherTop1 = te.top1;
+        report.teacherTop5 = te.top5;
+        report.studentTop1 = se.top1;
+        report.studentTop5 = se.top5;
+    }
+    const ModelInfo studentInfo = models::describeModule(student, t.spec);
+    report.teacherFlops = t.info.totalFlops;
+    report.studentFlops = studentInfo.totalFlops;
+    for (const LayerInfo& l : t.info.layers)
+        if (l.index >= firstU.firstIndex && l.index <= lastU.lastIndex)
+            report.teacherRangeFlops += l.flops;
+    report.studentRangeFlops = report.studentFlops - (report.teacherFlops - report.teacherRangeFlops);
+    report.rangeFlopReduction = double(report.teacherRangeFlops) / double(std::max<qint64>(1, report.studentRangeFlops));
+    report.totalFlopReduction = double(report.teacherFlops) / double(std::max<qint64>(1, report.studentFlops));
+    report.teacherParams = parameterCount(*t.model);
+    report.studentParams = parameterCount(student);
+    if (params.latencyRepeats > 0) {
+        log(QStringLiteral("timing batch 1 and 64 on %1 thread(s)…").arg(params.latencyThreads));
+        const int threadsBefore = torch::get_num_threads();
+        train::applyThreadCount(params.latencyThreads);
+        // Interleaved so that machine load affects both alike.
+        report.teacherLatency1Ms = medianLatencyMs(*t.model, t.spec, 1, params.latencyRepeats);
+        report.studentLatency1Ms = medianLatencyMs(student, t.spec, 1, params.latencyRepeats);
+        report.teacherLatency64Ms = medianLatencyMs(*t.model, t.spec, 64, std::max(3, params.latencyRepeats / 4));
+        report.studentLatency64Ms = medianLatencyMs(student, t.spec, 64, std::max(3, params.latencyRepeats / 4));
+        torch::set_num_threads(threadsBefore);
+        report.speedup1 = report.teacherLatency1Ms / std::max(1e-9, report.studentLatency1Ms);
+        report.speedup64 = report.teacherLatency64Ms / std::max(1e-9, report.studentLatency64Ms);
+    }
+}
+
+/// Phase 4: fine-tuning (paper B §4.1, §5.3) in `dir`/finetune, a resumable run folder, and the deployable
+/// student.rlk with the inserted BatchNorm folded back. False when fine-tuning was cancelled (report.status
+/// says so).
+bool fineTune(const Teacher& t, const BuiltStudent& built, const RonParams& params, const QJsonObject& stored,
+              const QDir& dir, const QString& finalPath, RonReport& report, const TrainCallbacks& callbacks,
+              const std::atomic_bool* cancel, const LogFn& log)
+{
+    const std::shared_ptr<RonStudent>& student = built.student;
+    const QJsonObject& structure = built.structure;
+    const auto ftStart = std::chrono::steady_clock::now();
+    // Fine-tuning structure: the built student, optionally with BatchNorm (calibrated to be the identity)
+    // and dropout inserted (paper B §4.1, §5.3).
+    QJsonObject ftStructure = structure;
+    QJsonArray stages = ftStructure.value(QStringLiteral("stages")).toArray();
+    for (int k = 0; k < stages.size(); ++k) {
+        QJsonObject o = stages[k].toObject();
+        o.insert(QStringLiteral("batch_norm"), params.finetuneBatchNorm);
+        o.insert(QStringLiteral("dropout"), params.finetuneDropout);
+        stages[k] = o;
+    }
+    ftStructure.insert(QStringLiteral("stages"), stages);
+    const QString ftInitPath = dir.filePath(QStringLiteral("finetune_init.rlk"));
+    if (!QFileInfo::exists(ftInitPath)) {
+        auto ft = createStudent(ftStructure);
+        copyMatching(*student, *ft);
+        if (params.finetuneBatchNorm) {
+            torch::NoGradGuard noGrad;
+            data::BatchLoader calib(t.data.train, t.data.norm, t.data.outChannels, 512, true, false, 0, 1);
+            torch::Tensor x, y;
+            calib.next(x, y);
+            auto s = ft->headForward(x).flatten(1);
+            for (auto& stage : ft->reduced()->stages)
+                s = stage->calibrateBatchNorm(s);
+        }
+        saveStudent(*ft, ftStructure, ftInitPath);
+    }
+    TrainParams tp = params.finetune;
+    tp.model = t.spec;
+    // The student structure carries a pruned teacher's channel plan; the fine-tuning checkpoints hold a
+    // RonStudent, to which loadWeights must not try to apply the plan again.
+    tp.model.channels.clear();
+    tp.data = params.data;
+    tp.initWeights = ftInitPath;
+    train::TrainHooks hooks;
+    hooks.createModel = [ftStructure](const ModelSpec&) -> std::shared_ptr<nn::Layer> { return createStudent(ftStructure); };
+    const QString ftDir = dir.filePath(QStringLiteral("finetune"));
+    const bool resume = QFileInfo::exists(QDir(ftDir).filePath(QStringLiteral("params.json")));
+    log(QStringLiteral("fine-tuning the student for %1 epochs%2…").arg(tp.epochs).arg(resume ? QStringLiteral(" (resuming)") : QString()));
+    train::TrainSession session(tp, ftDir, callbacks, cancel, QStringLiteral("ron-finetune"), stored);
+    const TrainSummary summary = session.run(resume, hooks);
+    report.finetuneSeconds = secondsSince(ftStart);
+    if (summary.status != QLatin1String("completed")) {
+        report.status = summary.status;
+        return false;
+    }
+    report.finetunedTop1 = summary.finalTestTop1;
+    report.finetunedTop5 = summary.finalTestTop5;
+    auto tuned = createStudent(ftStructure);
+    io::loadWeights(*tuned, summary.weightsPath);
+    tuned->eval();
+    const QJsonObject deployed = foldStudentBatchNorm(*tuned, ftStructure);
+    auto final = createStudent(deployed);
+    copyMatching(*tuned, *final);
+    saveStudent(*final, deployed, finalPath);
+    return true;
+}
+} // namespace
+
+RonReport runRon(const RonParams& params, const QString& outDir, const TrainCallbacks& callbacks,
+                 const std::atomic_bool* cancel)
+{
+    const auto start = std::chrono::steady_clock::now();
+    const LogFn log = [&callbacks](const QString& line) {
+        if (callbacks.log)
+            callbacks.log(line);
+    };
+    checkRonParams(params, outDir);
+    train::applyThreadCount(params.threads);
+    const Teacher t = loadTeacher(params.model, params.data, params.weights, callbacks);
+    const RonRange range = planRange(t, params, log);
+    const ChainUnit& firstU = t.chain->units()[size_t(range.firstUnit)];
+    const ChainUnit& lastU = t.chain->units()[size_t(range.lastUnit)];
 
     RonReport report;
     report.modifiedLayers = QStringLiteral("%1 to %2").arg(firstU.firstIndex).arg(lastU.lastIndex);
@@ -555,7 +673,7 @@ RonReport runRon(const RonParams& params, const QString& outDir, const TrainCall
     io::ensureWritableDir(outDir);
     const io::FolderLock folderLock(outDir);
     const QDir dir(outDir);
-    QJsonObject stored = toJson(params);
+    const QJsonObject stored = toJson(params);
     const QString paramsPath = dir.filePath(QStringLiteral("params.json"));
     if (QFileInfo::exists(paramsPath)) {
         QJsonObject previous = io::readJsonObject(paramsPath);
@@ -567,214 +685,22 @@ RonReport runRon(const RonParams& params, const QString& outDir, const TrainCall
     const QString initPath = dir.filePath(QStringLiteral("student_init.rlk"));
     const QString buildPath = dir.filePath(QStringLiteral("build.json"));
 
-    std::shared_ptr<RonStudent> student;
-    QJsonObject structure;
+    BuiltStudent built;
     if (QFileInfo::exists(initPath) && QFileInfo::exists(buildPath)) {
         log(QStringLiteral("reusing the student built in %1").arg(outDir));
-        structure = studentStructureOf(initPath);
-        student = createStudent(structure);
-        io::loadWeights(*student, initPath);
-        const QJsonObject build = io::readJsonObject(buildPath);
-        for (const auto& v : build.value(QStringLiteral("layers")).toArray())
-            report.layers.push_back(layerReportFromJson(v.toObject()));
-        report.buildSeconds = build.value(QStringLiteral("build_seconds")).toDouble();
+        built = reuseStudent(initPath, buildPath, report);
     } else {
-        StreamOptions options;
-        options.method = params.method;
-        options.sketchSize = params.sketchSize;
-        options.samples = params.samples;
-        options.batchSize = params.batchSize;
-        if (params.rank.kind == RankRule::Kind::Explicit)
-            options.minRank = params.rank.rank;
-        else if (params.rank.kind == RankRule::Kind::Factor)
-            for (const CapturePoint& p : points)
-                options.minRank = std::max<int>(options.minRank, int(constantFactorRank(p.dim, params.rank.factor)));
-        log(QStringLiteral("streaming %1 samples through %2 (%3 activations)…")
-                .arg(params.samples)
-                .arg(t.spec.name)
-                .arg(points.size()));
-        const auto streamed = streamActivations(*t.chain, points, t.data.train, t.data.norm, t.data.outChannels,
-                                                options, callbacks, cancel);
-        std::vector<PointBuild> builds;
-        std::vector<SampledBasis> outer, inner;
-        for (size_t i = 0; i < points.size(); ++i) {
-            const CapturePoint& p = points[i];
-            const StreamedSpectrum& s = streamed[i];
-            const int64_t D = p.dim, N = params.samples;
-            const EvbmfResult vb = vbmfOf(s, N, D);
-            int64_t R = 0;
-            switch (params.rank.kind) {
-            case RankRule::Kind::Vbmf:
-                R = weakenedRank(std::min(D, N), std::max<int64_t>(1, vb.rank), params.rank.weakening);
-                break;
-            case RankRule::Kind::Factor: R = constantFactorRank(D, params.rank.factor); break;
-            case RankRule::Kind::Explicit: R = params.rank.rank; break;
-            }
-            const int64_t known = s.spectrum.V.cols();
-            if (R > known) {
-                if (params.rank.kind != RankRule::Kind::Vbmf)
-                    throw Error(QStringLiteral("the sketch of %1 knows only %2 directions, fewer than rank %3.")
-                                    .arg(QString::fromStdString(p.name))
-                                    .arg(known)
-                                    .arg(R));
-                log(QStringLiteral("%1: EVBMF rank %2 capped at the %3 directions the sketch holds; raise --sketch-size")
-                        .arg(QString::fromStdString(p.name))
-                        .arg(R)
-                        .arg(known));
-                R = known;
-            }
-            PointBuild b;
-            b.point = p;
-            b.stage = p.unit - firstUnit;
-            b.basis.V = s.spectrum.V.leftCols(R);
-            const RectMaxvolResult mv = params.rowsTolerance > 0
-                                            ? rectMaxvol(b.basis.V, params.rowsTolerance, R, std::min<int64_t>(2 * R, D))
-                                            : rectMaxvolForRatio(b.basis.V, params.rowsRatio);
-            b.basis.rows.assign(mv.rows.begin(), mv.rows.end());
-            b.basis.C = mv.C;
-            b.report.index = p.registryIndex;
-            b.report.name = QString::fromStdString(p.name);
-            b.report.dim = D;
-            b.report.rank = R;
-            b.report.rows = int64_t(mv.rows.size());
-            b.report.vbmfRank = vb.rank;
-            b.report.bound19 = rectMaxvolBound(D, b.report.rows, R);
-            b.report.normC = spectralNorm(mv.C);
-            log(QStringLiteral("%1: D %2, R %3 (EVBMF %4), P %5, ‖V(SV)^+‖₂ %6 ≤ %7 (eq. 19)")
-                    .arg(b.report.name)
-                    .arg(D)
-                    .arg(R)
-                    .arg(vb.rank)
-                    .arg(b.report.rows)
-                    .arg(b.report.normC, 0, 'f', 2)
-                    .arg(b.report.bound19, 0, 'f', 2));
-            builds.push_back(b);
-        }
-        for (int u = firstUnit; u <= lastUnit; ++u) {
-            SampledBasis in;
-            for (const PointBuild& b : builds)
-                if (b.point.unit == u && b.point.inner)
-                    in = b.basis;
-            inner.push_back(in);
-            for (const PointBuild& b : builds)
-                if (b.point.unit == u && !b.point.inner)
-                    outer.push_back(b.basis);
-        }
-        std::vector<StageConfig> configs;
-        student = buildStudent(t.chain, firstUnit, lastUnit, outer, inner, &configs);
-        structure = studentStructureJson(t.spec, firstU.firstIndex, lastU.lastIndex, configs,
-                                         student->reduced()->outShape());
-        log(QStringLiteral("measuring the per-layer errors on %1 held-out images…").arg(params.heldOut));
-        measureErrors(t, *student, builds, params.heldOut, params.batchSize, cancel);
-        for (const PointBuild& b : builds)
-            report.layers.push_back(b.report);
-        report.buildSeconds = secondsSince(start);
-        RonReport partial = report;
-        io::writeJsonAtomic(dir.filePath(QStringLiteral("student.json")), structure);
-        saveStudent(*student, structure, initPath);
-        QJsonObject build = toJson(partial);
-        io::writeJsonAtomic(buildPath, QJsonObject{{QStringLiteral("layers"), build.value(QStringLiteral("layers"))},
-                                                   {QStringLiteral("build_seconds"), report.buildSeconds}});
+        built = buildStudentFromSpectra(t, params, range, dir, report, callbacks, cancel, start, log);
     }
-
-    // Accuracy, cost and speed of teacher and student side by side.
-    {
-        data::BatchLoader test(t.data.test, t.data.norm, t.data.outChannels, 256, false, false, 0, 0);
-        log(QStringLiteral("evaluating teacher and student…"));
-        const EvalResult te = train::evaluate(*t.model, test, {}, cancel);
-        const EvalResult se = train::evaluate(*student, test, {}, cancel);
-        if (cancel && cancel->load())
-            throw Error("the RON build was cancelled.");
-        report.teacherTop1 = te.top1;
-        report.teacherTop5 = te.top5;
-        report.studentTop1 = se.top1;
-        report.studentTop5 = se.top5;
-    }
-    const ModelInfo studentInfo = models::describeModule(*student, t.spec);
-    report.teacherFlops = t.info.totalFlops;
-    report.studentFlops = studentInfo.totalFlops;
-    for (const LayerInfo& l : t.info.layers)
-        if (l.index >= firstU.firstIndex && l.index <= lastU.lastIndex)
-            report.teacherRangeFlops += l.flops;
-    report.studentRangeFlops = report.studentFlops - (report.teacherFlops - report.teacherRangeFlops);
-    report.rangeFlopReduction = double(report.teacherRangeFlops) / double(std::max<qint64>(1, report.studentRangeFlops));
-    report.totalFlopReduction = double(report.teacherFlops) / double(std::max<qint64>(1, report.studentFlops));
-    report.teacherParams = parameterCount(*t.model);
-    report.studentParams = parameterCount(*student);
-    if (params.latencyRepeats > 0) {
-        log(QStringLiteral("timing batch 1 and 64 on %1 thread(s)…").arg(params.latencyThreads));
-        const int threadsBefore = torch::get_num_threads();
-        train::applyThreadCount(params.latencyThreads);
-        // Interleaved so that machine load affects both alike.
-        report.teacherLatency1Ms = medianLatencyMs(*t.model, t.spec, 1, params.latencyRepeats);
-        report.studentLatency1Ms = medianLatencyMs(*student, t.spec, 1, params.latencyRepeats);
-        report.teacherLatency64Ms = medianLatencyMs(*t.model, t.spec, 64, std::max(3, params.latencyRepeats / 4));
-        report.studentLatency64Ms = medianLatencyMs(*student, t.spec, 64, std::max(3, params.latencyRepeats / 4));
-        torch::set_num_threads(threadsBefore);
-        report.speedup1 = report.teacherLatency1Ms / std::max(1e-9, report.studentLatency1Ms);
-        report.speedup64 = report.teacherLatency64Ms / std::max(1e-9, report.studentLatency64Ms);
-    }
+    compareWithTeacher(t, *built.student, params, range, report, cancel, log);
 
     report.status = QStringLiteral("completed");
     const QString finalPath = dir.filePath(QStringLiteral("student.rlk"));
     if (params.finetune.epochs > 0) {
-        const auto ftStart = std::chrono::steady_clock::now();
-        // Fine-tuning structure: the built student, optionally with BatchNorm (calibrated to be the identity)
-        // and dropout inserted (paper B §4.1, §5.3).
-        QJsonObject ftStructure = structure;
-        QJsonArray stages = ftStructure.value(QStringLiteral("stages")).toArray();
-        for (int k = 0; k < stages.size(); ++k) {
-            QJsonObject o = stages[k].toObject();
-            o.insert(QStringLiteral("batch_norm"), params.finetuneBatchNorm);
-            o.insert(QStringLiteral("dropout"), params.finetuneDropout);
-            stages[k] = o;
-        }
-        ftStructure.insert(QStringLiteral("stages"), stages);
-        const QString ftInitPath = dir.filePath(QStringLiteral("finetune_init.rlk"));
-        if (!QFileInfo::exists(ftInitPath)) {
-            auto ft = createStudent(ftStructure);
-            copyMatching(*student, *ft);
-            if (params.finetuneBatchNorm) {
-                torch::NoGradGuard noGrad;
-                data::BatchLoader calib(t.data.train, t.data.norm, t.data.outChannels, 512, true, false, 0, 1);
-                torch::Tensor x, y;
-                calib.next(x, y);
-                auto s = ft->headForward(x).flatten(1);
-                for (auto& stage : ft->reduced()->stages)
-                    s = stage->calibrateBatchNorm(s);
-            }
-            saveStudent(*ft, ftStructure, ftInitPath);
-        }
-        TrainParams tp = params.finetune;
-        tp.model = t.spec;
-        // The student structure carries a pruned teacher's channel plan; the fine-tuning checkpoints hold a
-        // RonStudent, to which loadWeights must not try to apply the plan again.
-        tp.model.channels.clear();
-        tp.data = params.data;
-        tp.initWeights = ftInitPath;
-        train::TrainHooks hooks;
-        hooks.createModel = [ftStructure](const ModelSpec&) -> std::shared_ptr<nn::Layer> { return createStudent(ftStructure); };
-        const QString ftDir = dir.filePath(QStringLiteral("finetune"));
-        const bool resume = QFileInfo::exists(QDir(ftDir).filePath(QStringLiteral("params.json")));
-        log(QStringLiteral("fine-tuning the student for %1 epochs%2…").arg(tp.epochs).arg(resume ? QStringLiteral(" (resuming)") : QString()));
-        train::TrainSession session(tp, ftDir, callbacks, cancel, QStringLiteral("ron-finetune"), stored);
-        const TrainSummary summary = session.run(resume, hooks);
-        report.finetuneSeconds = secondsSince(ftStart);
-        if (summary.status != QLatin1String("completed")) {
-            report.status = summary.status;
+        if (!fineTune(t, built, params, stored, dir, finalPath, report, callbacks, cancel, log))
             return report;
-        }
-        report.finetunedTop1 = summary.finalTestTop1;
-        report.finetunedTop5 = summary.finalTestTop5;
-        auto tuned = createStudent(ftStructure);
-        io::loadWeights(*tuned, summary.weightsPath);
-        tuned->eval();
-        const QJsonObject deployed = foldStudentBatchNorm(*tuned, ftStructure);
-        auto final = createStudent(deployed);
-        copyMatching(*tuned, *final);
-        saveStudent(*final, deployed, finalPath);
     } else {
-        saveStudent(*student, structure, finalPath);
+        saveStudent(*built.student, built.structure, finalPath);
     }
     report.studentWeights = finalPath;
     QJsonObject json = toJson(report);

@@ -11,6 +11,7 @@
 #include "core/io/checkpoint.h"
 #include "core/models/surgery.h"
 #include "core/models/zoo.h"
+#include "core/train/train_params.h"
 
 namespace ranklab::ron {
 
@@ -237,12 +238,8 @@ QJsonObject studentStructureJson(const ModelSpec& teacher, int firstIndex, int l
                                       {QStringLiteral("dropout"), s.dropout},
                                       {QStringLiteral("rows"), toJsonArray(s.rows)},
                                       {QStringLiteral("inner_rows"), toJsonArray(s.innerRows)}});
-    const QJsonObject spec{{QStringLiteral("name"), teacher.name},
-                           {QStringLiteral("num_classes"), teacher.numClasses},
-                           {QStringLiteral("in_channels"), teacher.inChannels},
-                           {QStringLiteral("input_size"), teacher.inputSize},
-                           {QStringLiteral("width"), teacher.width},
-                           {QStringLiteral("channels"), teacher.channels}}; // a pruned teacher's plan ("" if none)
+    QJsonObject spec = toJson(teacher);
+    spec.insert(QStringLiteral("channels"), teacher.channels); // a pruned teacher's plan ("" if none), as format 1 stores it
     return QJsonObject{{QStringLiteral("format"), 1},
                        {QStringLiteral("teacher"), spec},
                        {QStringLiteral("first_index"), firstIndex},
@@ -258,13 +255,7 @@ std::shared_ptr<RonStudent> createStudent(const QJsonObject& structure, ModelSpe
     if (structure.value(QStringLiteral("format")).toInt() != 1)
         throw Error("the RON student description has an unknown format.");
     const QJsonObject t = structure.value(QStringLiteral("teacher")).toObject();
-    ModelSpec spec;
-    spec.name = t.value(QStringLiteral("name")).toString();
-    spec.numClasses = t.value(QStringLiteral("num_classes")).toInt();
-    spec.inChannels = t.value(QStringLiteral("in_channels")).toInt();
-    spec.inputSize = t.value(QStringLiteral("input_size")).toInt();
-    spec.width = t.value(QStringLiteral("width")).toDouble();
-    spec.channels = t.value(QStringLiteral("channels")).toString();
+    const ModelSpec spec = modelSpecFromJson(t);
     if (teacherSpec)
         *teacherSpec = spec;
     auto teacher = models::createModel(spec);

@@ -8,6 +8,7 @@
 #include <QJsonArray>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 
 namespace ranklab::search {
 
@@ -324,17 +325,29 @@ int bestUnderMaxObjective(const ParetoFront& front, double maxObjective)
     return best;
 }
 
+namespace {
+const JsonFields<CompoundEstimate>& compoundEstimateFields()
+{
+    static const auto f = JsonFields<CompoundEstimate>()
+                              .numbers("layers", &CompoundEstimate::layers)
+                              .add("acc_drop", &CompoundEstimate::accDrop)
+                              .add("accuracy", &CompoundEstimate::accuracy)
+                              .add("time", &CompoundEstimate::seconds)
+                              .add("size", &CompoundEstimate::params)
+                              .custom("rule", [](const CompoundEstimate& e) { return QJsonValue(ruleName(e.rule)); },
+                                      [](CompoundEstimate& e, const QJsonValue& v) { e.rule = parseRule(v.toString()); });
+    return f;
+}
+} // namespace
+
 QJsonObject toJson(const CompoundEstimate& e)
 {
-    QJsonArray layers;
-    for (int l : e.layers)
-        layers.append(l);
-    return QJsonObject{{QStringLiteral("layers"), layers},
-                       {QStringLiteral("acc_drop"), e.accDrop},
-                       {QStringLiteral("accuracy"), e.accuracy},
-                       {QStringLiteral("time"), e.seconds},
-                       {QStringLiteral("size"), e.params},
-                       {QStringLiteral("rule"), ruleName(e.rule)}};
+    return compoundEstimateFields().write(e);
+}
+
+CompoundEstimate compoundEstimateFromJson(const QJsonObject& json)
+{
+    return compoundEstimateFields().read(json);
 }
 
 QJsonObject toJson(const ParetoFront& front, const SweepBaseline& baseline)

@@ -103,6 +103,8 @@ int bestUnderMaxObjective(const ParetoFront& front, double maxObjective);
 
 /// {"layers": [..], "acc_drop", "accuracy", "time", "size", "rule"}.
 QJsonObject toJson(const CompoundEstimate& estimate);
+/// Inverse of toJson; throws ranklab::Error for an unknown rule.
+CompoundEstimate compoundEstimateFromJson(const QJsonObject& json);
 /// `pareto --json`: {"baseline": {"accuracy", "time", "size", "run_dir"}, "objective", "rule", "method",
 /// "entries", "front": [toJson(point) …]}.
 QJsonObject toJson(const ParetoFront& front, const SweepBaseline& baseline);

@@ -142,8 +142,6 @@ SweepResult runProxySweep(const ProxySweepParams& params, const QString& outDir,
     const auto model = models::createModel(modelSpec);
     io::loadWeights(*model, baselineWeights);
     const ModelInfo trainedRegistry = models::describeModule(*model, modelSpec);
-    for (const plan::PlannedEntry& e : sweepPlan.entries)
-        method->refusal(*model, trainedRegistry.layers[e.index - 1]); // lets the method see every layer it will change
     const QString baselineEvalPath = root.filePath(QStringLiteral("proxy/baseline.json"));
     if (!QFileInfo::exists(baselineEvalPath)) {
         const EvalResult r = train::evaluate(*model, loader, {}, cancel);
@@ -190,7 +188,7 @@ SweepResult runProxySweep(const ProxySweepParams& params, const QString& outDir,
                 break;
             double costDelta = 0;
             for (int index : e.layers)
-                costDelta += method->costDelta(modelSpec, registry, registry.layers[index - 1], layerCost);
+                costDelta += method->costDelta(*model, modelSpec, registry, registry.layers[index - 1], layerCost);
             const double seconds = baseline.trainSeconds * (1 + costDelta / modelCost);
             io::writeJsonAtomic(path, QJsonObject{{QStringLiteral("index"), e.index},
                                                   {QStringLiteral("name"), e.name},

@@ -13,6 +13,7 @@
 #include "core/printable_text.h"
 #include "core/io/atomic_file.h"
 #include "core/search/sweep_files.h"
+#include "core/train/train_params.h"
 
 namespace ranklab::search {
 
@@ -207,11 +208,7 @@ SweepResult loadSweep(const QString& dir)
         throw Error(QStringLiteral("%1 is corrupt: %2").arg(sweepPath, QString::fromUtf8(e.what())));
     }
     const QJsonObject model = sweep.value(QStringLiteral("model")).toObject();
-    result.model.name = model.value(QStringLiteral("name")).toString();
-    result.model.width = model.value(QStringLiteral("width")).toDouble(1);
-    result.model.numClasses = model.value(QStringLiteral("num_classes")).toInt();
-    result.model.inChannels = model.value(QStringLiteral("in_channels")).toInt();
-    result.model.inputSize = model.value(QStringLiteral("input_size")).toInt();
+    result.model = modelSpecFromJson(model);
     result.dataset = sweep.value(QStringLiteral("dataset")).toString();
     result.epochs = sweep.value(QStringLiteral("epochs")).toInt();
     result.skipEpochs = sweep.value(QStringLiteral("skip_epochs")).toInt();
@@ -405,11 +402,7 @@ QString groupRunDir(const QString& name)
 
 QJsonObject modelIdentity(const ModelSpec& model)
 {
-    return QJsonObject{{QStringLiteral("name"), model.name},
-                       {QStringLiteral("width"), model.width},
-                       {QStringLiteral("num_classes"), model.numClasses},
-                       {QStringLiteral("in_channels"), model.inChannels},
-                       {QStringLiteral("input_size"), model.inputSize}};
+    return toJson(model);
 }
 
 void writeOrCheckSweepFile(const QString& dir, const QJsonObject& sweepJson)

@@ -6,6 +6,7 @@
 
 #include "core/basis/skip_training.h"
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/atomic_file.h"
 #include "core/io/folder_lock.h"
 
@@ -100,19 +101,32 @@ QByteArray validationCsv(const QVector<ValidationRow>& rows)
     return csv.toUtf8();
 }
 
+namespace {
+const JsonFields<ValidationRow>& rowFields()
+{
+    static const auto f = JsonFields<ValidationRow>()
+                              .numbers("layers", &ValidationRow::layers)
+                              .custom("estimate_mean", [](const ValidationRow& r) { return QJsonValue(toJson(r.mean)); },
+                                      [](ValidationRow& r, const QJsonValue& v) { r.mean = compoundEstimateFromJson(v.toObject()); })
+                              .custom("estimate_sum", [](const ValidationRow& r) { return QJsonValue(toJson(r.sum)); },
+                                      [](ValidationRow& r, const QJsonValue& v) { r.sum = compoundEstimateFromJson(v.toObject()); })
+                              .add("accuracy", &ValidationRow::accuracy)
+                              .add("acc_drop", &ValidationRow::accDrop)
+                              .add("seconds", &ValidationRow::seconds)
+                              .add("basis_params", &ValidationRow::basisParams)
+                              .add("run_dir", &ValidationRow::runDir);
+    return f;
+}
+} // namespace
+
 QJsonObject toJson(const ValidationRow& r)
 {
-    QJsonArray layers;
-    for (int l : r.layers)
-        layers.append(l);
-    return QJsonObject{{QStringLiteral("layers"), layers},
-                       {QStringLiteral("estimate_mean"), toJson(r.mean)},
-                       {QStringLiteral("estimate_sum"), toJson(r.sum)},
-                       {QStringLiteral("accuracy"), r.accuracy},
-                       {QStringLiteral("acc_drop"), r.accDrop},
-                       {QStringLiteral("seconds"), r.seconds},
-                       {QStringLiteral("basis_params"), double(r.basisParams)},
-                       {QStringLiteral("run_dir"), r.runDir}};
+    return rowFields().write(r);
+}
+
+ValidationRow validationRowFromJson(const QJsonObject& json)
+{
+    return rowFields().read(json);
 }
 
 QVector<QVector<int>> spreadAlongFront(const ParetoFront& front, int count)

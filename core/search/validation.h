@@ -40,6 +40,7 @@ QVector<ValidationRow> runValidation(const SweepResult& sweep, const QVector<QVe
 /// est_params_sum,basis_params,run_dir".
 QByteArray validationCsv(const QVector<ValidationRow>& rows);
 QJsonObject toJson(const ValidationRow& row);
+ValidationRow validationRowFromJson(const QJsonObject& json);
 
 /// `count` points spread evenly along the front (by position), leaving out the empty combination; all
 /// non-empty points when there are no more than `count`.

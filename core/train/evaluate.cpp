@@ -5,6 +5,7 @@
 #include <QThread>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/atomic_file.h"
 #include "core/io/weights.h"
 #include "core/models/zoo.h"
@@ -13,12 +14,26 @@
 
 namespace ranklab {
 
+namespace {
+const JsonFields<EvalResult>& evalFields()
+{
+    static const auto f = JsonFields<EvalResult>()
+                              .add("top1", &EvalResult::top1)
+                              .add("top5", &EvalResult::top5)
+                              .add("loss", &EvalResult::loss)
+                              .add("samples", &EvalResult::samples);
+    return f;
+}
+} // namespace
+
 QJsonObject toJson(const EvalResult& result)
 {
-    return QJsonObject{{QStringLiteral("top1"), result.top1},
-                       {QStringLiteral("top5"), result.top5},
-                       {QStringLiteral("loss"), result.loss},
-                       {QStringLiteral("samples"), double(result.samples)}};
+    return evalFields().write(result);
+}
+
+EvalResult evalResultFromJson(const QJsonObject& json)
+{
+    return evalFields().read(json);
 }
 
 void resolveModelAndData(ModelSpec& model, DataSpec& data, int dataChannels, int dataSize)

@@ -24,6 +24,7 @@ struct EvalResult {
     qint64 samples = 0;
 };
 QJsonObject toJson(const EvalResult& result);
+EvalResult evalResultFromJson(const QJsonObject& json);
 
 /// Loads the data and the weights, evaluates, optionally writes the predictions file (atomically).
 /// Throws ranklab::Error with one sentence on bad input.

@@ -25,16 +25,17 @@ public:
     virtual QString id() const = 0;
     /// For plots and logs: "basis size 0.5 (pair form)", "L1 filter pruning, ratio 0.3".
     virtual QString describe() const = 0;
-    /// {"id", …options}: recorded in sweep.json, so a folder of another method or option is refused.
+    /// {"id", …options}: recorded in sweep.json (with "title": describe() for the plots), so a folder of
+    /// another method or option is refused.
     virtual QJsonObject toJson() const = 0;
     /// Empty when the method can change `layer` of `model`; otherwise one sentence saying why not.
     virtual QString refusal(nn::Layer& model, const LayerInfo& layer) const = 0;
     /// Applies the method to `layers` (registry indices) of the trained `model`, in place. Returns the
     /// relative weight error of the first layer (‖W − W'‖_F/‖W‖_F of what the layer now computes with).
     virtual double apply(nn::Layer& model, const ModelInfo& registry, const QVector<int>& layers) const = 0;
-    /// Change of forward+backward multiply-adds of the network when `layer` is changed, given the sweep's
-    /// per-layer cost `cost(index)` (n0f+n0b of a conv, 2·in·out of a linear layer): negative = a saving.
-    virtual double costDelta(const ModelSpec& spec, const ModelInfo& registry, const LayerInfo& layer,
+    /// Change of forward+backward multiply-adds of `model` (unchanged) when `layer` is changed, given the
+    /// sweep's per-layer cost `cost(index)` (n0f+n0b of a conv, 2·in·out of a linear layer): negative = a saving.
+    virtual double costDelta(nn::Layer& model, const ModelSpec& spec, const ModelInfo& registry, const LayerInfo& layer,
                              const std::function<double(int index)>& cost) const = 0;
 };
 

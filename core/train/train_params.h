@@ -33,6 +33,13 @@ struct TrainParams {
     int startEpoch = 0;
 };
 
+/// The model and the data of every parameter file (params.json, sweep.json, the RON student's structure): one
+/// writer and one reader each. Missing keys keep the defaults; ModelSpec::channels is written only when set.
+QJsonObject toJson(const ModelSpec& model);
+ModelSpec modelSpecFromJson(const QJsonObject& json);
+QJsonObject toJson(const DataSpec& data);
+DataSpec dataSpecFromJson(const QJsonObject& json);
+
 QJsonObject toJson(const TrainParams& params);
 /// Inverse of toJson; missing keys keep their defaults. Throws ranklab::Error on wrong types.
 TrainParams trainParamsFromJson(const QJsonObject& json);
@@ -73,6 +80,11 @@ struct TrainSummary {
     QJsonObject extra;            ///< job-specific figures (per-phase times, …)
 };
 QJsonObject toJson(const TrainSummary& summary);
+/// Inverse of toJson: keys it does not know go to `extra`; missing keys keep the defaults (history stays empty).
+TrainSummary trainSummaryFromJson(const QJsonObject& json);
+/// The summary of a finished run folder: summary.json, with `history` from its metrics.csv. Throws
+/// ranklab::Error naming the file for a missing or malformed one.
+TrainSummary readTrainSummary(const QString& runDir);
 
 /// Hooks a job passes to the trainer; all are called on the training thread and may be empty.
 struct TrainCallbacks {

@@ -8,6 +8,7 @@
 #include <QJsonArray>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint.h"
 #include "core/io/folder_lock.h"
@@ -29,22 +30,6 @@ double secondsSince(Clock::time_point start)
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-QJsonArray toJsonArray(const QVector<double>& v)
-{
-    QJsonArray a;
-    for (double x : v)
-        a.append(x);
-    return a;
-}
-
-QVector<double> doublesFromJson(const QJsonValue& value)
-{
-    QVector<double> v;
-    for (const QJsonValue& x : value.toArray())
-        v.push_back(x.toDouble());
-    return v;
-}
-
 const QString kParamsFile = QStringLiteral("params.json");
 const QString kMetricsFile = QStringLiteral("metrics.csv");
 const QString kSummaryFile = QStringLiteral("summary.json");
@@ -52,27 +37,75 @@ const QString kCheckpointFile = QStringLiteral("checkpoint.rlk");
 const QString kWeightsFile = QStringLiteral("model.rlk");
 } // namespace
 
+namespace {
+const JsonFields<ModelSpec>& modelFields()
+{
+    static const auto f = JsonFields<ModelSpec>()
+                              .add("name", &ModelSpec::name)
+                              .add("num_classes", &ModelSpec::numClasses)
+                              .add("in_channels", &ModelSpec::inChannels)
+                              .add("input_size", &ModelSpec::inputSize)
+                              .add("width", &ModelSpec::width);
+    return f;
+}
+/// A 64-bit seed as a decimal string (a JSON number would round it).
+QJsonValue seedJson(quint64 seed)
+{
+    return QString::number(seed);
+}
+quint64 seedFromJson(const QJsonValue& v)
+{
+    return v.toString().toULongLong();
+}
+const JsonFields<DataSpec>& dataFields()
+{
+    static const auto f = JsonFields<DataSpec>()
+                              .add("name", &DataSpec::name)
+                              .add("dir", &DataSpec::dir)
+                              .add("subset", &DataSpec::subset)
+                              .add("test_subset", &DataSpec::testSubset)
+                              .custom("seed", [](const DataSpec& d) { return seedJson(d.seed); },
+                                      [](DataSpec& d, const QJsonValue& v) { d.seed = seedFromJson(v); })
+                              .numbers("mean", &DataSpec::mean)
+                              .numbers("std", &DataSpec::std)
+                              .add("resize", &DataSpec::resize)
+                              .add("channels", &DataSpec::channels)
+                              .add("augment", &DataSpec::augment)
+                              .add("crop_padding", &DataSpec::cropPadding)
+                              .add("test_fraction", &DataSpec::testFraction);
+    return f;
+}
+} // namespace
+
+QJsonObject toJson(const ModelSpec& model)
+{
+    QJsonObject o = modelFields().write(model);
+    if (!model.channels.isEmpty()) // a pruned model; absent otherwise, as in the files of older runs
+        o.insert(QStringLiteral("channels"), model.channels);
+    return o;
+}
+
+ModelSpec modelSpecFromJson(const QJsonObject& json)
+{
+    ModelSpec m = modelFields().read(json);
+    m.channels = json.value(QStringLiteral("channels")).toString();
+    return m;
+}
+
+QJsonObject toJson(const DataSpec& data)
+{
+    return dataFields().write(data);
+}
+
+DataSpec dataSpecFromJson(const QJsonObject& json)
+{
+    return dataFields().read(json);
+}
+
 QJsonObject toJson(const TrainParams& p)
 {
-    QJsonObject model{{QStringLiteral("name"), p.model.name},
-                      {QStringLiteral("num_classes"), p.model.numClasses},
-                      {QStringLiteral("in_channels"), p.model.inChannels},
-                      {QStringLiteral("input_size"), p.model.inputSize},
-                      {QStringLiteral("width"), p.model.width}};
-    if (!p.model.channels.isEmpty()) // a pruned model; absent otherwise, as in params.json of older runs
-        model.insert(QStringLiteral("channels"), p.model.channels);
-    const QJsonObject data{{QStringLiteral("name"), p.data.name},
-                           {QStringLiteral("dir"), p.data.dir},
-                           {QStringLiteral("subset"), p.data.subset},
-                           {QStringLiteral("test_subset"), p.data.testSubset},
-                           {QStringLiteral("seed"), QString::number(p.data.seed)},
-                           {QStringLiteral("mean"), toJsonArray(p.data.mean)},
-                           {QStringLiteral("std"), toJsonArray(p.data.std)},
-                           {QStringLiteral("resize"), p.data.resize},
-                           {QStringLiteral("channels"), p.data.channels},
-                           {QStringLiteral("augment"), p.data.augment},
-                           {QStringLiteral("crop_padding"), p.data.cropPadding},
-                           {QStringLiteral("test_fraction"), p.data.testFraction}};
+    const QJsonObject model = toJson(p.model);
+    const QJsonObject data = toJson(p.data);
     QJsonObject json{{QStringLiteral("model"), model},
                        {QStringLiteral("data"), data},
                        {QStringLiteral("epochs"), p.epochs},
@@ -95,26 +128,8 @@ QJsonObject toJson(const TrainParams& p)
 TrainParams trainParamsFromJson(const QJsonObject& json)
 {
     TrainParams p;
-    const QJsonObject model = json.value(QStringLiteral("model")).toObject();
-    p.model.name = model.value(QStringLiteral("name")).toString(p.model.name);
-    p.model.numClasses = model.value(QStringLiteral("num_classes")).toInt(p.model.numClasses);
-    p.model.inChannels = model.value(QStringLiteral("in_channels")).toInt(p.model.inChannels);
-    p.model.inputSize = model.value(QStringLiteral("input_size")).toInt(p.model.inputSize);
-    p.model.width = model.value(QStringLiteral("width")).toDouble(p.model.width);
-    p.model.channels = model.value(QStringLiteral("channels")).toString();
-    const QJsonObject data = json.value(QStringLiteral("data")).toObject();
-    p.data.name = data.value(QStringLiteral("name")).toString(p.data.name);
-    p.data.dir = data.value(QStringLiteral("dir")).toString();
-    p.data.subset = data.value(QStringLiteral("subset")).toInt();
-    p.data.testSubset = data.value(QStringLiteral("test_subset")).toInt();
-    p.data.seed = data.value(QStringLiteral("seed")).toString().toULongLong();
-    p.data.mean = doublesFromJson(data.value(QStringLiteral("mean")));
-    p.data.std = doublesFromJson(data.value(QStringLiteral("std")));
-    p.data.resize = data.value(QStringLiteral("resize")).toInt();
-    p.data.channels = data.value(QStringLiteral("channels")).toInt();
-    p.data.augment = data.value(QStringLiteral("augment")).toBool();
-    p.data.cropPadding = data.value(QStringLiteral("crop_padding")).toInt(p.data.cropPadding);
-    p.data.testFraction = data.value(QStringLiteral("test_fraction")).toDouble(p.data.testFraction);
+    p.model = modelSpecFromJson(json.value(QStringLiteral("model")).toObject());
+    p.data = dataSpecFromJson(json.value(QStringLiteral("data")).toObject());
     p.epochs = json.value(QStringLiteral("epochs")).toInt(p.epochs);
     p.batchSize = json.value(QStringLiteral("batch_size")).toInt(p.batchSize);
     p.evalBatchSize = json.value(QStringLiteral("eval_batch_size")).toInt(p.evalBatchSize);
@@ -130,21 +145,49 @@ TrainParams trainParamsFromJson(const QJsonObject& json)
     return p;
 }
 
+namespace {
+const JsonFields<TrainSummary>& summaryFields()
+{
+    static const auto f = JsonFields<TrainSummary>()
+                              .add("status", &TrainSummary::status)
+                              .add("epochs_done", &TrainSummary::epochsDone)
+                              .add("final_test_top1", &TrainSummary::finalTestTop1)
+                              .add("final_test_top5", &TrainSummary::finalTestTop5)
+                              .add("final_test_loss", &TrainSummary::finalTestLoss)
+                              .add("best_test_top1", &TrainSummary::bestTestTop1)
+                              .add("train_seconds", &TrainSummary::trainSeconds)
+                              .add("total_seconds", &TrainSummary::totalSeconds)
+                              .add("params", &TrainSummary::params)
+                              .add("weights", &TrainSummary::weightsPath);
+    return f;
+}
+} // namespace
+
 QJsonObject toJson(const TrainSummary& s)
 {
-    QJsonObject o{{QStringLiteral("status"), s.status},
-                  {QStringLiteral("epochs_done"), s.epochsDone},
-                  {QStringLiteral("final_test_top1"), s.finalTestTop1},
-                  {QStringLiteral("final_test_top5"), s.finalTestTop5},
-                  {QStringLiteral("final_test_loss"), s.finalTestLoss},
-                  {QStringLiteral("best_test_top1"), s.bestTestTop1},
-                  {QStringLiteral("train_seconds"), s.trainSeconds},
-                  {QStringLiteral("total_seconds"), s.totalSeconds},
-                  {QStringLiteral("params"), double(s.params)},
-                  {QStringLiteral("weights"), s.weightsPath}};
+    QJsonObject o = summaryFields().write(s);
     for (auto it = s.extra.begin(); it != s.extra.end(); ++it)
         o.insert(it.key(), it.value());
     return o;
+}
+
+TrainSummary trainSummaryFromJson(const QJsonObject& json)
+{
+    TrainSummary s = summaryFields().read(json);
+    const QStringList known = summaryFields().keys();
+    for (auto it = json.begin(); it != json.end(); ++it)
+        if (!known.contains(it.key()))
+            s.extra.insert(it.key(), it.value());
+    return s;
+}
+
+TrainSummary readTrainSummary(const QString& runDir)
+{
+    const QDir dir(runDir);
+    TrainSummary s = trainSummaryFromJson(io::readJsonObject(dir.filePath(kSummaryFile)));
+    if (QFileInfo::exists(dir.filePath(kMetricsFile)))
+        s.history = readMetricsCsv(dir.filePath(kMetricsFile));
+    return s;
 }
 
 namespace train {
@@ -411,19 +454,7 @@ TrainSummary TrainSession::run(bool resume, const TrainHooks& hooks)
     const QDir dir(outDir_);
     if (resume && QFileInfo::exists(dir.filePath(kSummaryFile)) && QFileInfo::exists(dir.filePath(kParamsFile))) {
         prepare(true, hooks); // validates that the parameters match
-        TrainSummary done;
-        const QJsonObject s = io::readJsonObject(dir.filePath(kSummaryFile));
-        done.status = s.value(QStringLiteral("status")).toString();
-        done.epochsDone = s.value(QStringLiteral("epochs_done")).toInt();
-        done.finalTestTop1 = s.value(QStringLiteral("final_test_top1")).toDouble();
-        done.finalTestTop5 = s.value(QStringLiteral("final_test_top5")).toDouble();
-        done.finalTestLoss = s.value(QStringLiteral("final_test_loss")).toDouble();
-        done.bestTestTop1 = s.value(QStringLiteral("best_test_top1")).toDouble();
-        done.trainSeconds = s.value(QStringLiteral("train_seconds")).toDouble();
-        done.totalSeconds = s.value(QStringLiteral("total_seconds")).toDouble();
-        done.params = qint64(s.value(QStringLiteral("params")).toDouble());
-        done.weightsPath = s.value(QStringLiteral("weights")).toString();
-        done.history = readMetricsCsv(dir.filePath(kMetricsFile));
+        const TrainSummary done = readTrainSummary(outDir_);
         log(QStringLiteral("%1 is already complete").arg(outDir_));
         return done;
     }

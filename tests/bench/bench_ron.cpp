@@ -218,17 +218,15 @@ int runPruned(int repeats)
     pruning.ratio = 0.3;
     const QString pruneDir = benchDir(QStringLiteral("cifar_vgg11-pruned"));
     const bool resume = QFileInfo::exists(pruneDir + QStringLiteral("/report.json")) || QFileInfo::exists(pruneDir + QStringLiteral("/finetune"));
-    const QJsonObject pr = prune::runPrune(pruning, pruneDir, resume, quietLog());
-    const double flopsBefore = pr.value(QStringLiteral("flops_before")).toDouble();
-    const double top1Before = pr.value(QStringLiteral("top1_before")).toDouble();
+    const prune::PruneReport pr = prune::runPrune(pruning, pruneDir, resume, quietLog());
+    const double flopsBefore = double(pr.flopsBefore);
+    const double top1Before = pr.top1Before;
     std::printf("pruned 0.3 (%s): FLOPs %.0f -> %.0f = %.2fx, acc@1 %.2f%% -> %.2f%% (pruned) -> %.2f%% (2 epochs fine-tuned)\n",
-                qPrintable(pr.value(QStringLiteral("channels")).toString().left(60)), flopsBefore,
-                pr.value(QStringLiteral("flops_after")).toDouble(), flopsBefore / pr.value(QStringLiteral("flops_after")).toDouble(),
-                100 * top1Before, 100 * pr.value(QStringLiteral("top1_pruned")).toDouble(),
-                100 * pr.value(QStringLiteral("top1_finetuned")).toDouble());
+                qPrintable(pr.channels.left(60)), flopsBefore, double(pr.flopsAfter), flopsBefore / double(pr.flopsAfter),
+                100 * top1Before, 100 * pr.top1Pruned, 100 * pr.top1Finetuned);
     std::vector<double> drops, totals, speedups;
     for (int seed = 0; seed < repeats; ++seed) {
-        ron::RonParams p = ronParams(c, pr.value(QStringLiteral("weights")).toString());
+        ron::RonParams p = ronParams(c, pr.weights);
         p.finetune.seed = static_cast<quint64>(seed);
         const QString out = benchDir(QStringLiteral("cifar_vgg11-pruned-ron-seed%1").arg(seed));
         QDir(out).removeRecursively();

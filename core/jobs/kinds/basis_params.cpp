@@ -12,21 +12,10 @@ void addBasisParams(ParamSchema& schema, bool withFormAndInit, const QString& de
                 QStringLiteral("0"), 0, 1);
     if (!withFormAndInit)
         return;
-    ParamDecl form;
-    form.name = QStringLiteral("form");
-    form.type = ParamType::Choice;
-    form.valueName = QStringLiteral("F");
-    form.help = QStringLiteral("weight, output or pair (paper A §3.1)");
-    form.defaultValue = QStringLiteral("pair");
-    form.choices = basis::formNames();
-    ParamDecl init;
-    init.name = QStringLiteral("init");
-    init.type = ParamType::Choice;
-    init.valueName = QStringLiteral("I");
-    init.help = QStringLiteral("random, qr or svd");
-    init.defaultValue = defaultInit;
-    init.choices = basis::initNames();
-    schema.add(form).add(init);
+    schema.choice(QStringLiteral("form"), basis::formNames(), QStringLiteral("weight, output or pair (paper A §3.1)"), QStringLiteral("pair"))
+        .shownAs(QStringLiteral("F"))
+        .choice(QStringLiteral("init"), basis::initNames(), QStringLiteral("random, qr or svd"), defaultInit)
+        .shownAs(QStringLiteral("I"));
 }
 
 basis::BasisSpec basisSpecFrom(const Params& params, bool withFormAndInit)

@@ -1,7 +1,5 @@
 // `cost`: the basis-convolution cost model per conv layer (paper A §3.1), predicted and, with --measure,
 // measured.
-#include <QJsonArray>
-
 #include "core/basis/cost_model.h"
 #include "core/jobs/common_params.h"
 #include "core/jobs/kinds/basis_params.h"
@@ -32,15 +30,14 @@ JobKind costKind()
         const int threads = p.intValue(QStringLiteral("threads"));
         const int batch = p.intValue(QStringLiteral("batch"));
         setThreadCount(threads);
-        const QVector<basis::LayerCost> costs = basis::basisCostModel(spec, basisSpec.size, basisSpec.beta, p.flag(QStringLiteral("measure")), batch);
+        basis::CostReport report;
+        report.model = spec.name;
+        report.size = basisSpec.size;
+        report.beta = basisSpec.beta;
+        report.layers = basis::basisCostModel(spec, basisSpec.size, basisSpec.beta, p.flag(QStringLiteral("measure")), batch);
+        const QVector<basis::LayerCost>& costs = report.layers;
         JobResult result;
-        QJsonArray layers;
-        for (const basis::LayerCost& c : costs)
-            layers.append(basis::toJson(c));
-        result.report = QJsonObject{{QStringLiteral("model"), spec.name},
-                                    {QStringLiteral("size"), basisSpec.size},
-                                    {QStringLiteral("beta"), basisSpec.beta},
-                                    {QStringLiteral("layers"), layers}};
+        result.report = basis::toJson(report);
         result.text = format("%5s  %-24s %6s %6s %6s %10s %10s %9s %9s %9s\n", "index", "name", "C_in", "C_out", "C'", "params", "pair par.", "cond.",
                              "pred. x", "meas. x");
         for (const basis::LayerCost& c : costs) {

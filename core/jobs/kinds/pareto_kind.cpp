@@ -24,14 +24,16 @@ JobKind paretoKind()
         .typed(ParamType::Dir, QStringLiteral("sweep"), QStringLiteral("DIR"),
                QStringLiteral("a sweep, groups or proxy-sweep folder: the sensitivity that feeds the front"))
         .req()
-        .add(choiceParam(QStringLiteral("objective"), QStringLiteral("time|size"), {QStringLiteral("time"), QStringLiteral("size")},
-                         QStringLiteral("second objective next to the accuracy drop"), QStringLiteral("time"), QStringLiteral("objective")))
-        .add(choiceParam(QStringLiteral("rule"), QStringLiteral("mean|sum"), {QStringLiteral("mean"), QStringLiteral("sum")},
-                         QStringLiteral("compound estimate: mean over layers (the paper's) or sum of deltas"), QStringLiteral("mean"),
-                         QStringLiteral("rule")))
-        .add(choiceParam(QStringLiteral("method"), QStringLiteral("M"), {QStringLiteral("auto"), QStringLiteral("enumerate"), QStringLiteral("merge")},
-                         QStringLiteral("auto, enumerate (all 2^L, L <= 24) or merge (frontier merge, any L); both exact"), QStringLiteral("auto"),
-                         QStringLiteral("front method")))
+        .choice(QStringLiteral("objective"), {QStringLiteral("time"), QStringLiteral("size")},
+                QStringLiteral("second objective next to the accuracy drop"), QStringLiteral("time"))
+        .noun(QStringLiteral("objective"))
+        .choice(QStringLiteral("rule"), {QStringLiteral("mean"), QStringLiteral("sum")},
+                QStringLiteral("compound estimate: mean over layers (the paper's) or sum of deltas"), QStringLiteral("mean"))
+        .noun(QStringLiteral("rule"))
+        .choice(QStringLiteral("method"), {QStringLiteral("auto"), QStringLiteral("enumerate"), QStringLiteral("merge")},
+                QStringLiteral("auto, enumerate (all 2^L, L <= 24) or merge (frontier merge, any L); both exact"), QStringLiteral("auto"))
+        .shownAs(QStringLiteral("M"))
+        .noun(QStringLiteral("front method"))
         .number(QStringLiteral("max-drop"), QStringLiteral("X"),
                 QStringLiteral("report the point saving the most under this estimated accuracy drop (accuracy units: 0.01 = 1 point)"), {}, -1, 1)
         .number(QStringLiteral("max-cost"), QStringLiteral("V"),

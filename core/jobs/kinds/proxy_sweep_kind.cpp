@@ -36,16 +36,10 @@ JobKind proxySweepKind()
     size.required = false; // only the basis method has a size
     size.help += QStringLiteral(" (method basis; required there)");
     k.schema.add(size);
-    ParamDecl ratio;
-    ratio.name = QStringLiteral("ratio");
-    ratio.type = ParamType::Double;
-    ratio.valueName = QStringLiteral("R");
-    ratio.help = QStringLiteral("method prune: fraction of a layer's filters removed (smallest L1 norms), in (0, 1)");
-    ratio.defaultValue = QStringLiteral("0.3");
-    ratio.min = 0;
-    ratio.max = 1;
-    ratio.minOpen = ratio.maxOpen = true;
-    k.schema.add(ratio);
+    k.schema
+        .number(QStringLiteral("ratio"), QStringLiteral("R"),
+                QStringLiteral("method prune: fraction of a layer's filters removed (smallest L1 norms), in (0, 1)"), QStringLiteral("0.3"), 0, 1)
+        .openEnds(true, true);
     k.schema
         .integer(QStringLiteral("eval-images"), QStringLiteral("N"),
                  QStringLiteral("held-out test images scored per layer (0: the whole test split or --test-subset)"), QStringLiteral("1000"), 0, 100000000)

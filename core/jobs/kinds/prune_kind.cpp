@@ -19,18 +19,10 @@ JobKind pruneKind()
                             "(eval, ron --weights).");
     addModelParams(k.schema, true);
     addDataParams(k.schema);
-    ParamDecl ratio;
-    ratio.name = QStringLiteral("ratio");
-    ratio.type = ParamType::Double;
-    ratio.valueName = QStringLiteral("R");
-    ratio.help = QStringLiteral("fraction of filters removed per conv, in (0, 1)");
-    ratio.defaultValue = QStringLiteral("0.3");
-    ratio.min = 0;
-    ratio.max = 1;
-    ratio.minOpen = ratio.maxOpen = true;
     k.schema.typed(ParamType::File, QStringLiteral("weights"), QStringLiteral("FILE"), QStringLiteral("trained weights to prune"))
         .req()
-        .add(ratio)
+        .number(QStringLiteral("ratio"), QStringLiteral("R"), QStringLiteral("fraction of filters removed per conv, in (0, 1)"), QStringLiteral("0.3"), 0, 1)
+        .openEnds(true, true)
         .typed(ParamType::Layers, QStringLiteral("layers"), QStringLiteral("LIST"), QStringLiteral("convs to prune: indices, ranges, names, or all prunable"),
                QStringLiteral("all"))
         .integer(QStringLiteral("finetune-epochs"), QStringLiteral("E"), QStringLiteral("fine-tuning epochs after pruning (0: none)"), QStringLiteral("0"),
@@ -51,24 +43,22 @@ JobKind pruneKind()
         params.layers = p.value(QStringLiteral("layers"));
         params.finetuneEpochs = p.intValue(QStringLiteral("finetune-epochs"));
         const QString out = p.required(QStringLiteral("out"));
-        const QJsonObject report = prune::runPrune(params, out, p.flag(QStringLiteral("resume")), context.trainCallbacks(), context.cancelFlag());
+        const prune::PruneReport report = prune::runPrune(params, out, p.flag(QStringLiteral("resume")), context.trainCallbacks(), context.cancelFlag());
         JobResult result;
-        result.report = report;
-        if (report.value(QStringLiteral("status")).toString() != QLatin1String("completed")) {
+        result.report = prune::toJson(report);
+        if (report.status != QLatin1String("completed")) {
             result.outcome = JobOutcome::Cancelled;
             result.resumeHint = QStringLiteral("fine-tuning cancelled; continue with --resume --out %1").arg(out);
             return result;
         }
-        const double pb = report.value(QStringLiteral("params_before")).toDouble(), pa = report.value(QStringLiteral("params_after")).toDouble();
-        const double fb = report.value(QStringLiteral("flops_before")).toDouble(), fa = report.value(QStringLiteral("flops_after")).toDouble();
+        const double pb = double(report.paramsBefore), pa = double(report.paramsAfter);
+        const double fb = double(report.flopsBefore), fa = double(report.flopsAfter);
         result.text = format("pruned %lld convs: parameters %.0f -> %.0f (%.2fx), FLOPs %.0f -> %.0f (%.2fx)\n",
-                             static_cast<long long>(report.value(QStringLiteral("layers")).toArray().size()), pb, pa, pb / pa, fb, fa, fb / fa);
-        result.text += format("test top-1: %.2f%% before, %.2f%% pruned", 100 * report.value(QStringLiteral("top1_before")).toDouble(),
-                              100 * report.value(QStringLiteral("top1_pruned")).toDouble());
+                             static_cast<long long>(report.layers.size()), pb, pa, pb / pa, fb, fa, fb / fa);
+        result.text += format("test top-1: %.2f%% before, %.2f%% pruned", 100 * report.top1Before, 100 * report.top1Pruned);
         if (params.finetuneEpochs > 0)
-            result.text += format(", %.2f%% after %d fine-tuning epochs", 100 * report.value(QStringLiteral("top1_finetuned")).toDouble(),
-                                  params.finetuneEpochs);
-        result.text += format("\nweights: %s\n", qPrintable(report.value(QStringLiteral("weights")).toString()));
+            result.text += format(", %.2f%% after %d fine-tuning epochs", 100 * report.top1Finetuned, params.finetuneEpochs);
+        result.text += format("\nweights: %s\n", qPrintable(report.weights));
         return result;
     };
     return k;

@@ -22,13 +22,6 @@ JobKind sanityCheckKind()
                             "(trained weights) and \"random\" controls. Resumable.");
     addModelParams(k.schema, true);
     addDataParams(k.schema);
-    ParamDecl form;
-    form.name = QStringLiteral("form");
-    form.type = ParamType::Choice;
-    form.valueName = QStringLiteral("F");
-    form.help = QStringLiteral("weight, output or pair (paper A §3.1)");
-    form.defaultValue = QStringLiteral("output");
-    form.choices = basis::formNames();
     k.schema
         .typed(ParamType::Layers, QStringLiteral("layers"), QStringLiteral("LIST"),
                QStringLiteral("conv layers: indices 4,15, ranges 1-5, names layer3.0.conv2, or all"), QStringLiteral("all"))
@@ -36,7 +29,8 @@ JobKind sanityCheckKind()
               QStringLiteral("basis sizes: fractions of C_out (0.1) or counts (1), as paper A's \"Size\""), QStringLiteral("0.1,0.5"))
         .text(QStringLiteral("init"), QStringLiteral("qr,svd"), QStringLiteral("how bases are extracted from the trained weights: qr, svd or both"),
               QStringLiteral("qr"))
-        .add(form)
+        .choice(QStringLiteral("form"), basis::formNames(), QStringLiteral("weight, output or pair (paper A §3.1)"), QStringLiteral("output"))
+        .shownAs(QStringLiteral("F"))
         .number(QStringLiteral("beta"), QStringLiteral("B"), QStringLiteral("pair form: fraction of two-term outputs"), QStringLiteral("0"), 0, 1)
         .number(QStringLiteral("start"), QStringLiteral("F"), QStringLiteral("fraction of the schedule skipped by the re-initialised runs (paper A: 0.7)"),
                 QStringLiteral("0.7"), 0, 1)
@@ -96,14 +90,10 @@ JobKind sanityCheckKind()
                              params.train.epochs);
         result.text += format("%-12s %-8s %6s %10s %8s %9s %10s\n", "run", "init", "size", "params", "top-1", "time", "rec. err");
         for (const QJsonValue& v : summary.value(QStringLiteral("runs")).toArray()) {
-            const QJsonObject r = v.toObject();
-            const double err = r.value(QStringLiteral("mean_reconstruction_error")).toDouble();
-            result.text += format("%-12s %-8s %6g %10lld %7.2f%% %9s %10s\n", qPrintable(r.value(QStringLiteral("name")).toString()),
-                                  qPrintable(r.value(QStringLiteral("init")).toString()), r.value(QStringLiteral("size")).toDouble(),
-                                  static_cast<long long>(r.value(QStringLiteral("params")).toDouble()),
-                                  100 * r.value(QStringLiteral("final_test_top1")).toDouble(),
-                                  qPrintable(formatDuration(r.value(QStringLiteral("train_seconds")).toDouble())),
-                                  err < 0 ? "-" : qPrintable(QString::number(err, 'f', 4)));
+            const basis::SanityRunResult r = basis::sanityRunResultFromJson(v.toObject());
+            result.text += format("%-12s %-8s %6g %10lld %7.2f%% %9s %10s\n", qPrintable(r.name), qPrintable(r.init), r.size,
+                                  static_cast<long long>(r.params), 100 * r.finalTestTop1, qPrintable(formatDuration(r.trainSeconds)),
+                                  r.meanReconstructionError < 0 ? "-" : qPrintable(QString::number(r.meanReconstructionError, 'f', 4)));
         }
         result.text += format("results: %s/sanity.csv\n", qPrintable(out));
         return result;

@@ -5,20 +5,16 @@ namespace ranklab::kinds {
 void addSketchParams(ParamSchema& schema)
 {
     const QString output = QStringLiteral("output");
-    ParamDecl method;
-    method.name = QStringLiteral("method");
-    method.type = ParamType::Choice;
-    method.valueName = QStringLiteral("M");
-    method.help = QStringLiteral("auto (Gram for D ≤ 2048, else fd), gram, fd (Frequent Directions) or rand (two-pass range finder)");
-    method.defaultValue = QStringLiteral("auto");
-    method.choices = {QStringLiteral("auto"), QStringLiteral("gram"), QStringLiteral("fd"), QStringLiteral("rand")};
     schema
         .typed(ParamType::File, QStringLiteral("weights"), QStringLiteral("FILE"),
                QStringLiteral("the trained teacher (RankLab, PyTorch state dict or TorchScript)"))
         .req()
         .integer(QStringLiteral("samples"), QStringLiteral("N"), QStringLiteral("training samples streamed through the teacher"), QStringLiteral("4096"), 1,
                  100000000)
-        .add(method)
+        .choice(QStringLiteral("method"), {QStringLiteral("auto"), QStringLiteral("gram"), QStringLiteral("fd"), QStringLiteral("rand")},
+                QStringLiteral("auto (Gram for D ≤ 2048, else fd), gram, fd (Frequent Directions) or rand (two-pass range finder)"),
+                QStringLiteral("auto"))
+        .shownAs(QStringLiteral("M"))
         .integer(QStringLiteral("sketch-size"), QStringLiteral("L"), QStringLiteral("ℓ of fd / k of rand (raised to 2R when the rank is known)"),
                  QStringLiteral("256"), 1, 1 << 16)
         .integer(QStringLiteral("stream-batch"), QStringLiteral("B"), QStringLiteral("batch size while streaming activations"), QStringLiteral("128"), 1,

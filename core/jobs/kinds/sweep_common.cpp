@@ -7,20 +7,6 @@
 
 namespace ranklab::kinds {
 
-ParamDecl choiceParam(const QString& name, const QString& valueName, const QStringList& choices, const QString& help,
-                      const QString& defaultValue, const QString& choiceNoun)
-{
-    ParamDecl d;
-    d.name = name;
-    d.type = ParamType::Choice;
-    d.valueName = valueName;
-    d.help = help;
-    d.defaultValue = defaultValue;
-    d.choices = choices;
-    d.choiceNoun = choiceNoun;
-    return d;
-}
-
 void checkSweepResume(const Params& params, const QString& out)
 {
     if (QFileInfo::exists(QDir(out).filePath(QStringLiteral("sweep.json"))) && !params.flag(QStringLiteral("resume")))

@@ -24,10 +24,6 @@ auto asOption(F&& f) -> decltype(f())
     }
 }
 
-/// A Choice parameter with its own placeholder in --help ("F", "M", …) instead of "a|b|c".
-ParamDecl choiceParam(const QString& name, const QString& valueName, const QStringList& choices, const QString& help,
-                      const QString& defaultValue, const QString& choiceNoun = {});
-
 /// A folder holding a sweep continues only with --resume (Error otherwise).
 void checkSweepResume(const Params& params, const QString& out);
 

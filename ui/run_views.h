@@ -1,0 +1,66 @@
+#pragma once
+
+#include <QHash>
+#include <QJsonObject>
+#include <QObject>
+#include <QString>
+
+#include "core/jobs/workspace.h"
+
+namespace ranklab::ui {
+
+class LayerTableModel;
+class ParetoPlot;
+class RonReportView;
+class SensitivityPlot;
+class SpectraPlot;
+class TrainingPlot;
+
+/// Where run folders are drawn: the workspace → plots routing (training curves, sweeps in the Sensitivity
+/// and Pareto tabs, spectra, RON report rows) and the per-layer figures runs leave (accuracy drops, VBMF
+/// ranks, the cost model's speed-ups), kept for the model they belong to and re-applied to the layer table
+/// whenever it shows that model. Reads run folders only through core's readers (workspace_loader.h).
+class RunViews final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RunViews)
+public:
+    struct Views {
+        TrainingPlot* training = nullptr;
+        SensitivityPlot* sensitivity = nullptr;
+        ParetoPlot* pareto = nullptr;
+        SpectraPlot* spectra = nullptr;
+        RonReportView* ron = nullptr;
+        LayerTableModel* layers = nullptr;
+    };
+    RunViews(Views views, QObject* parent);
+
+    /// Clears every view and draws every run of the workspace `root`; the baseline of the training curves
+    /// is the most recent finished `train` run of `shownModel` (else of any model). Returns the run count.
+    int showWorkspace(const QString& root, const QString& shownModel);
+    /// Re-reads the run folder `dir` of the workspace `root`.
+    void refreshRun(const QString& root, const QString& dir);
+    /// Draws one run in the view of its kind; a damaged folder becomes a note.
+    void showRun(const RunEntry& entry);
+    /// A `cost` job's report (basis::CostReport): predicted and, with --measure, measured speed-ups into the
+    /// layer table when it shows the report's model.
+    void showCost(const QJsonObject& report);
+    /// Applies the per-layer figures to the layer table if it shows their model (after a model change).
+    void applyLayerFigures();
+
+Q_SIGNALS:
+    /// A line for the log (a damaged run, a sweep's pending entries).
+    void note(const QString& line);
+    /// A short message for the status bar.
+    void status(const QString& message);
+
+private:
+    Views v_;
+    QString figuresModel_;
+    QHash<int, double> sensitivity_;
+    QHash<int, int> vbmfRanks_;
+};
+
+/// train and basis-train: the kinds whose runs are training curves.
+bool isTrainingKind(const QString& kind);
+
+} // namespace ranklab::ui
