@@ -99,7 +99,7 @@ public:
                            }});
         return *this;
     }
-    /// Anything else, with its own two converters.
+    /// Anything else, with its own two converters; a writer returning QJsonValue::Undefined leaves the key out.
     JsonFields& custom(const char* key, std::function<QJsonValue(const T&)> write, std::function<void(T&, const QJsonValue&)> read)
     {
         fields_.push_back({QString::fromLatin1(key), std::move(write), std::move(read)});
@@ -109,8 +109,11 @@ public:
     QJsonObject write(const T& value) const
     {
         QJsonObject o;
-        for (const Field& f : fields_)
-            o.insert(f.key, f.write(value));
+        for (const Field& f : fields_) {
+            const QJsonValue v = f.write(value);
+            if (!v.isUndefined()) // a custom field leaves itself out by writing Undefined
+                o.insert(f.key, v);
+        }
         return o;
     }
     /// `into` with every key of the table that `json` holds read into it.

@@ -98,6 +98,8 @@ private Q_SLOTS:
     void composeBackIsExact_data();
     void composeBackIsExact();
     void pairKernelsAgree();
+    void plainAndBasisConvsRunOneKernelPath_data();
+    void plainAndBasisConvsRunOneKernelPath();
     void qrAndSvdReproduceExactRankWeight_data();
     void qrAndSvdReproduceExactRankWeight();
     void pairRuleFindsPlantedCopiesAndPairs();
@@ -236,6 +238,43 @@ void TestBasis::composeBackIsExact()
     QCOMPARE(got.sizes().vec(), expected.sizes().vec());
     QVERIFY2(maxAbs(got - expected) < 1e-5 * std::max(1.0, maxAbs(expected)),
              qPrintable(QStringLiteral("max difference %1").arg(maxAbs(got - expected))));
+}
+
+void TestBasis::plainAndBasisConvsRunOneKernelPath_data()
+{
+    QTest::addColumn<int>("cin");
+    QTest::addColumn<int>("cout");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<int>("stride");
+    QTest::addColumn<QString>("path");
+    QTest::newRow("small 3x3") << 16 << 16 << 3 << 1 << QStringLiteral("channels-last");
+    QTest::newRow("strided 1x1 shortcut") << 16 << 32 << 1 << 2 << QStringLiteral("thnn");
+    QTest::newRow("wide 3x3") << 32 << 32 << 3 << 1 << QStringLiteral("default");
+    QTest::newRow("strided 3x3") << 16 << 16 << 3 << 2 << QStringLiteral("default");
+}
+
+void TestBasis::plainAndBasisConvsRunOneKernelPath()
+{
+    // Issue 13: a basis conv used to pick faster kernels than the plain Conv2d it was timed against. Now both
+    // go through nn::convolve: the weight form (basis composed into a full weight) and the Conv2d composed back
+    // from it run the same kernel on the same weight, so their outputs agree bit for bit — and both agree with
+    // torch's reference convolution to float rounding.
+    QFETCH(int, cin);
+    QFETCH(int, cout);
+    QFETCH(int, k);
+    QFETCH(int, stride);
+    QFETCH(QString, path);
+    QCOMPARE(QString::fromLatin1(nn::convPathName(nn::chooseConvPath(true, k, stride, 1, 1, cin, cout))), path);
+    QCOMPARE(nn::chooseConvPath(false, k, stride, 1, 1, cin, cout), nn::ConvPath::Default); // other devices / dtypes
+    nn::Conv2d conv(convOptions(cin, cout, k, stride, k / 2, 1, true));
+    BasisConv2d layer(conv, makeSpec(0.5, 0, BasisForm::Weight, BasisInit::Qr), "test");
+    const auto composed = layer.composeBack();
+    torch::NoGradGuard noGrad;
+    const torch::Tensor x = torch::randn({8, cin, 12, 12});
+    const torch::Tensor viaBasis = layer.forward(x), viaPlain = composed->forward(x);
+    QVERIFY2(torch::equal(viaBasis, viaPlain), qPrintable(QStringLiteral("max difference %1").arg(maxAbs(viaBasis - viaPlain))));
+    const torch::Tensor reference = torch::conv2d(x, composed->weight, composed->bias, stride, k / 2);
+    QVERIFY(maxAbs(viaPlain - reference) < 1e-5 * std::max(1.0, maxAbs(reference)));
 }
 
 void TestBasis::pairKernelsAgree()

@@ -87,6 +87,9 @@ void TestCliSearch::helpAndUsageErrors()
     r = runCli(QStringList{"sweep", "--layers", "21"} + tinyOptions(tmp.filePath("s")));
     QCOMPARE(r.code, 2); // judged once the model is known, still a usage error
     QVERIFY2(usageSentence(r.err, "is a Linear"), r.err.constData());
+    r = runCli(QStringList{"sweep", "--seeds", "0"} + tinyOptions(tmp.filePath("s")));
+    QCOMPARE(r.code, 2);
+    QVERIFY2(usageSentence(r.err, "--seeds"), r.err.constData());
     QVERIFY(!QFile::exists(tmp.filePath("s")));
 }
 
@@ -132,6 +135,9 @@ void TestCliSearch::sweepParetoAndResume()
     QVERIFY2(r.code == 0, r.err.constData());
     const QJsonObject pareto = lastJsonLine(r.out);
     QVERIFY(pareto.value("baseline").toObject().contains("accuracy"));
+    // A one-seed sweep cannot tell noise from signal, and the front says so before anything else.
+    QVERIFY(!pareto.value("separates").toBool(true));
+    QVERIFY2(pareto.value("verdict").toString().contains("one seed"), qPrintable(pareto.value("verdict").toString()));
     const QJsonArray front = pareto.value("front").toArray();
     QVERIFY(!front.isEmpty());
     for (const QJsonValue& p : front)
@@ -152,6 +158,7 @@ void TestCliSearch::sweepParetoAndResume()
     r = runCli({"pareto", "--sweep", out, "--objective", "size", "--rule", "sum", "--max-drop", "1", "--layers-only"});
     QVERIFY2(r.code == 0, r.err.constData());
     QCOMPARE(r.out, QByteArray("2,3\n"));
+    QVERIFY2(r.err.contains("one seed"), r.err.constData()); // the doubt on stderr, where scripts do not read
     r = runCli({"pareto", "--sweep", out, "--layers-only"});
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains("--layers-only prints the choice of --max-drop or --max-cost"), r.err.constData());
@@ -225,6 +232,17 @@ void TestCliSearch::groupsJson()
     QCOMPARE(entries[0].toObject().value("name").toString(), QStringLiteral("light"));
     QCOMPARE(entries[0].toObject().value("layers").toArray(), (QJsonArray{2, 3}));
     QCOMPARE(entries[1].toObject().value("run_dir").toString(), QStringLiteral("group-heavy"));
+    // A groups front speaks of groups, and --layers-only gives the conv layers they stand for (what basis-train
+    // --layers reads), not group numbers.
+    Result p = runCli({"pareto", "--sweep", tmp.filePath("g"), "--objective", "size", "--max-drop", "1", "--layers-only"});
+    QVERIFY2(p.code == 0, p.err.constData());
+    QCOMPARE(p.out, QByteArray("2,3,4\n")); // both groups shrink the model; the union of light=2-3 and heavy=4
+    p = runCli({"pareto", "--sweep", tmp.filePath("g"), "--objective", "size", "--max-drop", "1"});
+    QVERIFY2(p.code == 0, p.err.constData());
+    QVERIFY2(p.out.contains("{light,heavy}"), p.out.constData());
+    QVERIFY2(p.out.contains("estimates by the sum rule"), p.out.constData());
+    p = runCli({"pareto", "--sweep", tmp.filePath("g"), "--objective", "size", "--max-drop", "1", "--json"});
+    QCOMPARE(lastJsonLine(p.out).value("best_under_max_drop").toObject().value("conv_layers").toArray(), (QJsonArray{2, 3, 4}));
 }
 
 void TestCliSearch::paretoOnLargeL()

@@ -129,6 +129,21 @@ QString errorOf(const std::function<void()>& action)
 
 } // namespace
 
+/// An unbalanced generated IDX set in `dir`: 50 / 30 / 20 images of classes 0 / 1 / 2 in both splits, every
+/// pixel of image i equal to i (so a test can tell which images a split holds). Returns the labels.
+std::vector<int> writeUnbalancedIdx(const QString& dir)
+{
+    std::vector<int> labels;
+    for (int i = 0; i < 100; ++i)
+        labels.push_back(i < 50 ? 0 : (i < 80 ? 1 : 2));
+    auto pixel = [](int i, int, int) { return static_cast<uint8_t>(i); };
+    writeBytes(dir + "/train-images-idx3-ubyte", idxImages(100, 2, 2, pixel), false);
+    writeBytes(dir + "/train-labels-idx1-ubyte", idxLabels(labels), false);
+    writeBytes(dir + "/t10k-images-idx3-ubyte", idxImages(100, 2, 2, pixel), false);
+    writeBytes(dir + "/t10k-labels-idx1-ubyte", idxLabels(labels), false);
+    return labels;
+}
+
 class TestData final : public QObject {
     Q_OBJECT
 
@@ -553,14 +568,7 @@ private Q_SLOTS:
     {
         // An unbalanced generated set: 50 / 30 / 20 samples of classes 0 / 1 / 2.
         const QString dir = tmpPath(QStringLiteral("idx-unbalanced"));
-        std::vector<int> labels;
-        for (int i = 0; i < 100; ++i)
-            labels.push_back(i < 50 ? 0 : (i < 80 ? 1 : 2));
-        auto pixel = [](int i, int, int) { return static_cast<uint8_t>(i); };
-        writeBytes(dir + "/train-images-idx3-ubyte", idxImages(100, 2, 2, pixel), false);
-        writeBytes(dir + "/train-labels-idx1-ubyte", idxLabels(labels), false);
-        writeBytes(dir + "/t10k-images-idx3-ubyte", idxImages(100, 2, 2, pixel), false);
-        writeBytes(dir + "/t10k-labels-idx1-ubyte", idxLabels(labels), false);
+        const std::vector<int> labels = writeUnbalancedIdx(dir);
         DataSpec spec;
         spec.name = "idx";
         spec.dir = dir;
@@ -575,6 +583,49 @@ private Q_SLOTS:
             const int index = splits.train.images[i][0][0][0].item<int>();
             QCOMPARE(splits.train.labels[i].item<int64_t>(), int64_t(labels[index]));
         }
+    }
+
+    void validationSplitIsHeldOutOfTraining()
+    {
+        // 50 / 30 / 20 images of classes 0 / 1 / 2, pixel = original index: a 20-image validation split takes
+        // 10 / 6 / 4 of them out of training — stratified, seeded, disjoint from training, nothing lost.
+        const QString dir = tmpPath(QStringLiteral("idx-validation"));
+        const std::vector<int> labels = writeUnbalancedIdx(dir);
+        DataSpec spec;
+        spec.name = "idx";
+        spec.dir = dir;
+        spec.valSubset = 20;
+        spec.seed = 3;
+        const DatasetSplits splits = loadDataset(spec);
+        QCOMPARE(splits.val.size(), int64_t(20));
+        QCOMPARE(splits.train.size(), int64_t(80));
+        QVERIFY(torch::equal(torch::bincount(splits.val.labels), torch::tensor({10, 6, 4}, torch::kLong)));
+        std::set<int> train, val;
+        for (int64_t i = 0; i < splits.train.size(); ++i)
+            train.insert(splits.train.images[i][0][0][0].item<int>());
+        for (int64_t i = 0; i < splits.val.size(); ++i) {
+            const int index = splits.val.images[i][0][0][0].item<int>();
+            QVERIFY2(!train.count(index), "a validation image is also a training image");
+            QCOMPARE(splits.val.labels[i].item<int64_t>(), int64_t(labels[index]));
+            val.insert(index);
+        }
+        QCOMPARE(int(train.size() + val.size()), 100);
+        QVERIFY(torch::equal(loadDataset(spec).val.images, splits.val.images)); // seeded
+        QCOMPARE(splits.test.size(), int64_t(100)); // the test split is untouched
+        // Bad sizes: one sentence each, naming the problem.
+        const auto message = [&spec](int n) {
+            DataSpec bad = spec;
+            bad.valSubset = n;
+            try {
+                loadDataset(bad);
+            } catch (const Error& e) {
+                return QString::fromUtf8(e.what());
+            }
+            return QString();
+        };
+        QVERIFY2(message(100).contains(QLatin1String("must be smaller than the training split")), qPrintable(message(100)));
+        QVERIFY2(message(2).contains(QLatin1String("cannot hold every one of the 3 classes")), qPrintable(message(2)));
+        QVERIFY2(message(-1).contains(QLatin1String("cannot be negative")), qPrintable(message(-1)));
     }
 
     void normalisationOfHandMadeSet()

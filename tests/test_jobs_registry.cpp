@@ -199,6 +199,7 @@ void TestJobsRegistry::reportsRoundTrip()
     data.augment = true;
     data.cropPadding = 2;
     data.testFraction = 0.25;
+    data.valSubset = 500;
     checkReportRoundTrip("DataSpec", data, [](const DataSpec& d) { return toJson(d); }, dataSpecFromJson);
     QCOMPARE(dataSpecFromJson(toJson(data)).seed, data.seed);
 
@@ -214,6 +215,8 @@ void TestJobsRegistry::reportsRoundTrip()
     summary.params = 61706;
     summary.weightsPath = QStringLiteral("/runs/a/model.rlk");
     summary.extra.insert(QStringLiteral("skip_epochs"), 2);
+    summary.finalValTop1 = 0.86;
+    summary.finalValLoss = 0.45;
     checkReportRoundTrip("TrainSummary", summary, [](const TrainSummary& s) { return toJson(s); }, trainSummaryFromJson);
     QCOMPARE(trainSummaryFromJson(toJson(summary)).extra.value(QStringLiteral("skip_epochs")).toInt(), 2);
 
@@ -285,10 +288,11 @@ void TestJobsRegistry::reportsRoundTrip()
 
     search::ValidationRow row;
     row.layers = {3, 5};
-    row.mean = {{3, 5}, 0.01, 0.89, 100, 50000, search::CompoundRule::Mean};
-    row.sum = {{3, 5}, 0.04, 0.86, 90, 40000, search::CompoundRule::Sum};
+    row.mean = {{3, 5}, 0.01, 0.89, 100, 50000, 0.004, search::CompoundRule::Mean};
+    row.sum = {{3, 5}, 0.04, 0.86, 90, 40000, 0.006, search::CompoundRule::Sum};
     row.accuracy = 0.88, row.accDrop = 0.02, row.seconds = 95, row.basisParams = 45000;
     row.runDir = QStringLiteral("point-1");
+    row.testAccuracy = 0.87;
     checkReportRoundTrip("ValidationRow", row, [](const search::ValidationRow& r) { return search::toJson(r); },
                          search::validationRowFromJson);
     checkReportRoundTrip("CompoundEstimate", row.sum, [](const search::CompoundEstimate& e) { return search::toJson(e); },

@@ -108,6 +108,7 @@ class TestSearchPareto final : public QObject {
 private Q_SLOTS:
     void compoundEstimateByHand();
     void compoundEstimateRefusesUnknownLayer();
+    void meanRuleCountsThePlannedEntriesAndSumThresholdsByHand();
     void handCheckedFront();
     void enumerationAndMergeAgreeOnRandomInstances();
     void tiesAreBrokenTheSameWay();
@@ -135,6 +136,33 @@ void TestSearchPareto::compoundEstimateByHand()
     const CompoundEstimate none = compoundEstimate(sweep, {}, CompoundRule::Mean);
     QCOMPARE(none.accDrop, 0.0);
     QCOMPARE(none.seconds, 100.0);
+}
+
+void TestSearchPareto::meanRuleCountsThePlannedEntriesAndSumThresholdsByHand()
+{
+    // L of the mean rule is what the sweep planned: with two of the four entries still pending, an estimate
+    // keeps its value instead of doubling as the sweep fills in.
+    SweepResult sweep = handSweep();
+    sweep.plannedEntries = 6; // two more entries planned, not finished
+    QCOMPARE(consideredEntries(sweep), 6);
+    QVERIFY(std::fabs(compoundEstimate(sweep, {2, 7}, CompoundRule::Mean).accDrop - 0.040 / 6) < 1e-12);
+    sweep.plannedEntries = 0; // a hand-made result without a plan: its entries
+    QCOMPARE(consideredEntries(sweep), 4);
+
+    // A drop threshold under the sum rule, by hand. Size front of the hand sweep (drop, size):
+    // {} (0, 1000), {9} (-0.001, 990), {5,9} (0.001, 940), {2,5,9} (0.011, 840), {2,5,7,9} (0.041, 540), …
+    // With --max-drop 0.012 the sum rule may keep {2,5,9} (0.011 ≤ 0.012); {2,5,7,9} (0.041) is out.
+    const ParetoFront front = paretoFront(handSweep(), Objective::Size, CompoundRule::Sum);
+    const int i = bestUnderMaxDrop(front, 0.012);
+    QVERIFY(i >= 0);
+    QCOMPARE(front.points[i].layers, (QVector<int>{2, 5, 9}));
+    QVERIFY(std::fabs(front.points[i].accDrop - 0.011) < 1e-12);
+    QVERIFY(std::fabs(front.points[i].params - 840.0) < 1e-9);
+    // The mean rule reads the same threshold as 4× more permissive (its figures are 1/L = 1/4 of the sum's):
+    // {2,5,7,9} has a mean-rule drop of 0.041 / 4 ≈ 0.010 and passes — the trap the sum default avoids.
+    const ParetoFront meanFront = paretoFront(handSweep(), Objective::Size, CompoundRule::Mean);
+    const int j = bestUnderMaxDrop(meanFront, 0.012);
+    QCOMPARE(meanFront.points[j].layers, (QVector<int>{2, 5, 7, 9}));
 }
 
 void TestSearchPareto::compoundEstimateRefusesUnknownLayer()

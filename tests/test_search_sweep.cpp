@@ -93,6 +93,10 @@ private Q_SLOTS:
     void missingBaselineIsAnError();
     void groups();
     void proxySweepSharesTheFormat();
+    void pairedSeedStatistics();
+    void verdictSaysWhenLayersCannotBeToldApart();
+    void seededSweepPairsSeedsAndResumesPerUnit();
+    void validationSplitChoosesAndTestReports();
 
 private:
     QTemporaryDir tmp_;
@@ -135,6 +139,26 @@ void TestSearchSweep::sweepWritesRunsAndTable()
         QVERIFY(s.paramsDelta < 0);
         QCOMPARE(s.paramsDelta, s.params - ref_.baseline.params);
     }
+    // Every entry's time delta is also measured interleaved, dense against basis, at the runs' batch and shape.
+    QVERIFY(ref_.timed);
+    const QJsonObject timing = io::readJsonObject(QDir(reference_).filePath("timing.json"));
+    QCOMPARE(timing.value("batch").toInt(), 64);
+    const QJsonArray timed = timing.value("entries").toArray();
+    QCOMPARE(timed.size(), 3);
+    for (int i = 0; i < 3; ++i) {
+        const QJsonObject t = timed[i].toObject();
+        QCOMPARE(t.value("index").toInt(), ref_.entries[i].index);
+        QVERIFY(t.value("dense_seconds").toDouble() > 0 && t.value("basis_seconds").toDouble() > 0);
+        QCOMPARE(t.value("steps").toInt(), 4 * 2); // 256 images / batch 64, basis convs in both epochs
+        QVERIFY(qAbs(t.value("seconds_delta").toDouble()
+                     - (t.value("basis_seconds").toDouble() - t.value("dense_seconds").toDouble()) * 8) < 1e-9);
+        QVERIFY(ref_.entries[i].timed);
+        QCOMPARE(ref_.entries[i].secondsDeltaTimed, t.value("seconds_delta").toDouble());
+        QCOMPARE(timeDelta(ref_, ref_.entries[i]), ref_.entries[i].secondsDeltaTimed);
+    }
+    // The time objective's estimates use the timed deltas.
+    const CompoundEstimate both = compoundEstimate(ref_, {2, 3}, CompoundRule::Sum);
+    QVERIFY(qAbs(both.seconds - (ref_.baseline.seconds + ref_.entries[0].secondsDeltaTimed + ref_.entries[1].secondsDeltaTimed)) < 1e-9);
     const QList<QByteArray> csv = fileBytes(QDir(reference_).filePath("sensitivity.csv")).trimmed().split('\n');
     QCOMPARE(csv.size(), 5);
     QVERIFY(csv[0].startsWith("index,name,layers,accuracy,acc_drop,seconds,seconds_delta,params,params_delta"));
@@ -448,3 +472,166 @@ void TestSearchSweep::proxySweepSharesTheFormat()
 
 QTEST_GUILESS_MAIN(TestSearchSweep)
 #include "test_search_sweep.moc"
+
+void TestSearchSweep::pairedSeedStatistics()
+{
+    // A planted sample: mean 0.02, sd 0.01, 95 % half-width t(2) · sd / sqrt(3) = 4.303 · 0.01 / 1.732.
+    const SampleStats st = sampleStats({0.01, 0.03, 0.02});
+    QCOMPARE(st.n, 3);
+    QVERIFY(qAbs(st.mean - 0.02) < 1e-12);
+    QVERIFY(qAbs(st.sd - 0.01) < 1e-12);
+    QVERIFY(qAbs(st.halfWidth - 4.303 * 0.01 / std::sqrt(3.0)) < 1e-9);
+    const SampleStats one = sampleStats({0.5});
+    QCOMPARE(one.mean, 0.5);
+    QCOMPARE(one.sd, -1.0);
+    QCOMPARE(one.halfWidth, -1.0);
+    QCOMPARE(tQuantile975(1), 12.706);
+    QCOMPARE(tQuantile975(30), 2.042);
+    QVERIFY(qAbs(tQuantile975(120) - 1.980) < 0.002);
+    QVERIFY(std::isnan(tQuantile975(0)));
+
+    // The sum rule adds the entries' variances; the paper's mean rule divides by L (here 2 entries).
+    SweepResult r;
+    r.dir = QStringLiteral("planted");
+    r.baseline.accuracy = 0.9;
+    r.baseline.seconds = 10;
+    r.baseline.params = 1000;
+    LayerSensitivity a, b;
+    a.index = 1, a.accDrop = 0.03, a.accDropCi = 0.03, a.seeds = 3;
+    b.index = 2, b.accDrop = 0.01, b.accDropCi = 0.04, b.seeds = 3;
+    r.entries = {a, b};
+    const CompoundEstimate sum = compoundEstimate(r, {1, 2}, CompoundRule::Sum);
+    QVERIFY(qAbs(sum.accDrop - 0.04) < 1e-12);
+    QVERIFY(qAbs(sum.accDropCi - 0.05) < 1e-12); // sqrt(0.03² + 0.04²)
+    const CompoundEstimate mean = compoundEstimate(r, {1, 2}, CompoundRule::Mean);
+    QVERIFY(qAbs(mean.accDropCi - 0.025) < 1e-12);
+    QCOMPARE(compoundEstimate(r, {}, CompoundRule::Sum).accDropCi, 0.0);
+    r.entries[1].accDropCi = -1; // one entry without an interval: the combination has none either
+    QCOMPARE(compoundEstimate(r, {1, 2}, CompoundRule::Sum).accDropCi, -1.0);
+}
+
+void TestSearchSweep::verdictSaysWhenLayersCannotBeToldApart()
+{
+    SweepResult r;
+    r.kind = SweepKind::Layers;
+    r.seeds = 3;
+    r.baseline.accuracy = 0.8;
+    r.baseline.accuracySd = 0.012;
+    // Identical layers: every drop is seed noise around zero.
+    for (int i = 1; i <= 4; ++i) {
+        LayerSensitivity s;
+        s.index = i;
+        s.seeds = 3;
+        s.accDrop = (i % 2 ? 1 : -1) * 0.004;
+        s.accDropCi = 0.02;
+        r.entries.push_back(s);
+    }
+    SweepVerdict v = sweepVerdict(r);
+    QVERIFY(!v.canTell);
+    QCOMPARE(v.separated, 0);
+    QVERIFY2(v.sentence.contains(QLatin1String("cannot tell its layers apart")), qPrintable(v.sentence));
+    QVERIFY2(v.sentence.contains(QStringLiteral("±1.20 pt")), qPrintable(v.sentence)); // the noise floor, in words
+    QVERIFY(!v.sentence.contains(QLatin1Char('\n')));
+    // A planted separable layer: its interval excludes zero; the others stay noise.
+    r.entries[2].accDrop = 0.08;
+    v = sweepVerdict(r);
+    QVERIFY(v.canTell);
+    QCOMPARE(v.separated, 1);
+    QVERIFY2(v.sentence.startsWith(QLatin1String("1 of 4 entries")), qPrintable(v.sentence));
+    QVERIFY(!v.sentence.contains(QLatin1String("cannot tell")));
+    // One seed: no interval at all, said as such.
+    for (LayerSensitivity& s : r.entries)
+        s.accDropCi = -1, s.seeds = 1;
+    r.seeds = 1;
+    v = sweepVerdict(r);
+    QVERIFY(!v.canTell);
+    QVERIFY2(v.sentence.contains(QLatin1String("one seed")) && v.sentence.contains(QLatin1String("--seeds")), qPrintable(v.sentence));
+}
+
+void TestSearchSweep::seededSweepPairsSeedsAndResumesPerUnit()
+{
+    SweepParams p = tinySweep();
+    p.layers = QStringLiteral("2,3");
+    p.seeds = 2;
+    const QString dir = tmp_.filePath(QStringLiteral("seeds"));
+    const SweepResult r = runSweep(p, dir);
+    QVERIFY(r.complete());
+    QCOMPARE(r.seeds, 2);
+    const QDir root(dir);
+    for (const char* run : {"baseline", "baseline-seed2", "layer-02", "layer-02-seed2", "layer-03", "layer-03-seed2"})
+        QVERIFY2(QFile::exists(root.filePath(QStringLiteral("%1/summary.json").arg(QLatin1String(run)))), run);
+    // Seed 2 trains with seed + 1 on the same images.
+    const QJsonObject seed2 = io::readJsonObject(root.filePath("layer-02-seed2/params.json")).value("params").toObject();
+    QCOMPARE(seed2.value("seed").toString(), QStringLiteral("6"));
+    QCOMPARE(seed2.value("data").toObject().value("seed").toString(), QStringLiteral("5"));
+    // Seed 1 is exactly the one-seed sweep's run.
+    QCOMPARE(r.baseline.seedAccuracies.value(0), ref_.baseline.accuracy);
+    const auto top1 = [&root](const QString& run) {
+        return io::readJsonObject(root.filePath(run + QStringLiteral("/summary.json"))).value("final_test_top1").toDouble();
+    };
+    QCOMPARE(top1(QStringLiteral("layer-02")), ref_.entries[0].accuracy);
+    // The drop is the mean of the paired differences, with its t interval; the noise floor is the baseline's sd.
+    for (const LayerSensitivity& s : r.entries) {
+        QCOMPARE(s.seeds, 2);
+        const double d1 = top1(QStringLiteral("baseline")) - top1(s.runDir);
+        const double d2 = top1(QStringLiteral("baseline-seed2")) - top1(s.runDir + QStringLiteral("-seed2"));
+        QVERIFY(qAbs(s.accDrop - (d1 + d2) / 2) < 1e-12);
+        QVERIFY(qAbs(s.accDropCi - 12.706 * std::abs(d1 - d2) / std::sqrt(2.0) / std::sqrt(2.0)) < 1e-9);
+    }
+    const double b1 = top1(QStringLiteral("baseline")), b2 = top1(QStringLiteral("baseline-seed2"));
+    QVERIFY(qAbs(r.baseline.accuracy - (b1 + b2) / 2) < 1e-12);
+    QVERIFY(qAbs(r.baseline.accuracySd - std::abs(b1 - b2) / std::sqrt(2.0)) < 1e-12);
+    const QJsonObject json = io::readJsonObject(root.filePath("sensitivity.json"));
+    QCOMPARE(json.value("seeds").toInt(), 2);
+    QCOMPARE(json.value("verdict").toString(), sweepVerdict(r).sentence);
+    QVERIFY(json.value("entries").toArray().first().toObject().contains("acc_drop_ci"));
+
+    // Resume works per (entry, seed): one lost unit is the only one trained again.
+    QVERIFY(QDir(root.filePath("layer-03-seed2")).removeRecursively());
+    QStringList lines;
+    TrainCallbacks log;
+    log.log = [&lines](const QString& line) { lines << line; };
+    const SweepResult resumed = runSweep(p, dir, log);
+    QVERIFY2(lines.filter(QStringLiteral("5 of 6 runs already finished, 1 to go")).size() == 1, qPrintable(lines.join('\n')));
+    QVERIFY(lines.filter(QStringLiteral("layer 3 (layer1.0.conv2) seed 2 finished")).size() == 1);
+    QCOMPARE(resumed.entries[1].accDrop, r.entries[1].accDrop);
+    QCOMPARE(resumed.entries[1].accDropCi, r.entries[1].accDropCi);
+
+    // Fewer seeds than the folder holds is refused in one sentence, and nothing is lost.
+    SweepParams fewer = p;
+    fewer.seeds = 1;
+    const QString message = errorOf([&] { runSweep(fewer, dir); });
+    QVERIFY2(message.contains(QLatin1String("holds a sweep of 2 seeds per run, not 1")), qPrintable(message));
+    QVERIFY(QFile::exists(root.filePath("layer-03-seed2/summary.json")));
+    QCOMPARE(loadSweep(dir).seeds, 2);
+}
+
+void TestSearchSweep::validationSplitChoosesAndTestReports()
+{
+    SweepParams p = tinySweep();
+    p.layers = QStringLiteral("2");
+    p.train.data.valSubset = 64; // of the 256 training images: 192 train, 64 choose
+    const QString dir = tmp_.filePath(QStringLiteral("validation"));
+    const SweepResult r = runSweep(p, dir);
+    QVERIFY(r.complete());
+    QVERIFY(r.onValidation);
+    QCOMPARE(sweepSplitName(r), QStringLiteral("validation"));
+    const QDir root(dir);
+    const QJsonObject base = io::readJsonObject(root.filePath("baseline/summary.json"));
+    const QJsonObject layer = io::readJsonObject(root.filePath("layer-02/summary.json"));
+    // The drops are the validation split's; the test split's accuracies are carried for the report only.
+    QCOMPARE(r.baseline.accuracy, base.value("final_val_top1").toDouble());
+    QCOMPARE(r.baseline.testAccuracy, base.value("final_test_top1").toDouble());
+    QCOMPARE(r.entries[0].accuracy, layer.value("final_val_top1").toDouble());
+    QCOMPARE(r.entries[0].testAccuracy, layer.value("final_test_top1").toDouble());
+    QCOMPARE(r.entries[0].accDrop, r.baseline.accuracy - r.entries[0].accuracy);
+    // The runs trained on 192 images, not 256 (the validation images are held out of training).
+    const QJsonObject params = io::readJsonObject(root.filePath("baseline/params.json")).value("params").toObject();
+    QCOMPARE(params.value("data").toObject().value("val_subset").toInt(), 64);
+    const QJsonObject json = io::readJsonObject(root.filePath("sensitivity.json"));
+    QCOMPARE(json.value("split").toString(), QStringLiteral("validation"));
+    // A sweep without --val-subset says that its drops are the test split's.
+    QCOMPARE(sweepSplitName(ref_), QStringLiteral("test"));
+    QVERIFY(!io::readJsonObject(QDir(reference_).filePath("baseline/params.json")).value("params").toObject()
+                 .value("data").toObject().contains("val_subset")); // runs without one keep their old params.json
+}

@@ -20,6 +20,8 @@
 #include "ui/main_window.h"
 #include "ui/model_panel.h"
 #include "ui/param_options.h"
+#include "ui/training_plot.h"
+#include "ui/pareto_plot.h"
 
 using namespace ranklab;
 using namespace ranklab::ui;
@@ -140,6 +142,10 @@ void TestUiJobsMenu::everyKindRunsFromTheJobsMenu()
                                {{QStringLiteral("epochs"), QStringLiteral("2")}, {QStringLiteral("threads"), one}})));
     Job* sweep = runFromMenu(window, QStringLiteral("sweep"), short1);
     QVERIFY(finish(sweep));
+    // The sweep's own runs are training runs in the Training tab, and the Pareto tab says what one seed can tell.
+    QTRY_VERIFY(window.trainingPlot()->runs().contains(sweep->runDir() + QStringLiteral("/baseline")));
+    QVERIFY(window.trainingPlot()->runs().contains(sweep->runDir() + QStringLiteral("/layer-01")));
+    QVERIFY2(window.paretoPlot()->verdict().contains(QLatin1String("one seed")), qPrintable(window.paretoPlot()->verdict()));
     QVERIFY(finish(runFromMenu(window, QStringLiteral("groups"),
                                {{QStringLiteral("group"), QStringLiteral("a=1; b=2")}, {QStringLiteral("size"), QStringLiteral("0.5")},
                                 {QStringLiteral("epochs"), one}, {QStringLiteral("threads"), one}})));

@@ -32,6 +32,7 @@ void LayerTableModel::setModelInfo(const ModelInfo& info)
     info_ = info;
     checked_ = QVector<bool>(info_.layers.size(), false);
     sensitivity_.clear();
+    sensitivityCi_.clear();
     vbmfRank_.clear();
     speedup_.clear();
     measured_.clear();
@@ -96,6 +97,12 @@ QString LayerTableModel::checkedSelectionText() const
 void LayerTableModel::setSensitivity(const QHash<int, double>& accDropByIndex)
 {
     sensitivity_ = accDropByIndex;
+    emitColumnChanged(Sensitivity);
+}
+
+void LayerTableModel::setSensitivityIntervals(const QHash<int, double>& ciByIndex)
+{
+    sensitivityCi_ = ciByIndex;
     emitColumnChanged(Sensitivity);
 }
 
@@ -198,7 +205,20 @@ QVariant LayerTableModel::data(const QModelIndex& idx, int role) const
         const double t = hi > lo ? (v - lo) / (hi - lo) : 0.0;
         return QColor::fromRgbF(1.0, 1.0 - 0.45 * t, 1.0 - 0.8 * t);
     }
+    // A drop whose 95 % interval holds zero cannot be told from the baseline: greyed, and said in the tooltip.
+    const bool hasCi = col == Sensitivity && sensitivity_.contains(l.index) && sensitivityCi_.contains(l.index);
+    const bool withinNoise = hasCi && std::abs(sensitivity_.value(l.index)) <= sensitivityCi_.value(l.index);
+    if (role == Qt::ForegroundRole && withinNoise)
+        return QColor(140, 140, 140);
     if (role == Qt::ToolTipRole) {
+        if (hasCi)
+            return withinNoise ? tr("accuracy drop %1 ± %2 pp: the 95 % interval holds zero, so this layer cannot be told from "
+                                    "the baseline at this budget")
+                                     .arg(sensitivity_.value(l.index), 0, 'f', 2)
+                                     .arg(sensitivityCi_.value(l.index), 0, 'f', 2)
+                               : tr("accuracy drop %1 ± %2 pp (95 % interval over the sweep's seeds)")
+                                     .arg(sensitivity_.value(l.index), 0, 'f', 2)
+                                     .arg(sensitivityCi_.value(l.index), 0, 'f', 2);
         return tr("%1 (%2): input %3, output %4").arg(l.name, l.type, shapeText(l.inShape), shapeText(l.outShape));
     }
     if (role != Qt::DisplayRole)
@@ -212,7 +232,11 @@ QVariant LayerTableModel::data(const QModelIndex& idx, int role) const
     case Params: return locale.toString(l.params);
     case Flops: return locale.toString(l.flops);
     case Sensitivity:
-        return sensitivity_.contains(l.index) ? QVariant(QString::number(sensitivity_.value(l.index), 'f', 2)) : QVariant();
+        if (!sensitivity_.contains(l.index))
+            return {};
+        if (hasCi)
+            return QStringLiteral("%1 ± %2").arg(sensitivity_.value(l.index), 0, 'f', 2).arg(sensitivityCi_.value(l.index), 0, 'f', 2);
+        return QString::number(sensitivity_.value(l.index), 'f', 2);
     case VbmfRank: return vbmfRank_.contains(l.index) ? QVariant(vbmfRank_.value(l.index)) : QVariant();
     case Speedup:
         return speedup_.contains(l.index) ? QVariant(QStringLiteral("%1×").arg(speedup_.value(l.index), 0, 'f', 2)) : QVariant();

@@ -36,6 +36,9 @@ public:
 
     /// Per-layer figures keyed by registry index; a missing index shows an empty cell.
     void setSensitivity(const QHash<int, double>& accDropByIndex);
+    /// Half-widths of the drops' 95 % intervals (pp) from a seeded sweep: the Sensitivity cell shows
+    /// "drop ± interval", greyed where the interval holds zero (indistinguishable from the baseline).
+    void setSensitivityIntervals(const QHash<int, double>& ciByIndex);
     void setVbmfRanks(const QHash<int, int>& rankByIndex);
     void setSpeedups(const QHash<int, double>& predictedSpeedupByIndex);
     /// Measured Conv2d time / pair-form time (forward + backward) per layer, from a `cost --measure` job.
@@ -65,6 +68,7 @@ private:
     ModelInfo info_;
     QVector<bool> checked_;
     QHash<int, double> sensitivity_;
+    QHash<int, double> sensitivityCi_;
     QHash<int, int> vbmfRank_;
     QHash<int, double> speedup_;
     QHash<int, double> measured_;

@@ -33,6 +33,11 @@ ParetoPlot::ParetoPlot(QWidget* parent) : PlotFrame(parent)
     info_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     train_ = new QPushButton(tr("Train these layers…"), this);
     train_->setEnabled(false);
+    verdict_ = new QLabel(this);
+    verdict_->setObjectName(QStringLiteral("pareto-verdict"));
+    verdict_->setWordWrap(true);
+    verdict_->setVisible(false);
+    static_cast<QVBoxLayout*>(layout())->insertWidget(1, verdict_);
     auto* row = new QHBoxLayout;
     row->addWidget(info_, 1);
     row->addWidget(train_);
@@ -71,6 +76,18 @@ void ParetoPlot::setPoints(const QVector<ParetoPoint>& points)
     fitView();
 }
 
+void ParetoPlot::setVerdict(const QString& sentence, bool separates)
+{
+    verdict_->setText(sentence);
+    verdict_->setStyleSheet(separates ? QString() : QStringLiteral("QLabel { color: #b35900; font-weight: bold; }"));
+    verdict_->setVisible(!sentence.isEmpty());
+}
+
+QString ParetoPlot::verdict() const
+{
+    return verdict_->text();
+}
+
 void ParetoPlot::setXAxis(XAxis axis)
 {
     axis_->setCurrentIndex(axis == XAxis::Time ? 0 : 1);
@@ -101,7 +118,7 @@ QString ParetoPlot::describe(const ParetoPoint& p) const
 {
     return tr("layers %1: accuracy drop %2 pp, training time %3 %, model size %4 % (%5)")
         .arg(layerList(p.layers))
-        .arg(p.accDrop, 0, 'f', 2)
+        .arg(p.accDropCi > 0 ? tr("%1 ± %2").arg(p.accDrop, 0, 'f', 2).arg(p.accDropCi, 0, 'f', 2) : QString::number(p.accDrop, 'f', 2))
         .arg(p.time, 0, 'f', 1)
         .arg(p.size, 0, 'f', 1)
         .arg(p.measured ? tr("measured") : tr("estimate"));
@@ -110,7 +127,7 @@ QString ParetoPlot::describe(const ParetoPoint& p) const
 void ParetoPlot::redraw()
 {
     QCustomPlot* p = plot();
-    p->clearGraphs();
+    p->clearPlottables(); // graphs and the error bars
     p->clearItems();
     p->xAxis->setLabel(xAxisKind() == XAxis::Time ? tr("training time (% of baseline)") : tr("model size (% of baseline)"));
     // Which points to draw: the front always, the rest evenly sampled down to maxDrawn_.
@@ -143,8 +160,21 @@ void ParetoPlot::redraw()
     f->setLineStyle(QCPGraph::lsStepLeft);
     f->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QColor(214, 39, 40), 8));
     f->setName(tr("Pareto front"));
-    for (int i : front)
+    QVector<double> frontErrors;
+    bool intervals = false;
+    for (int i : front) {
         f->addData(xOf(points_[i]), points_[i].accDrop);
+        frontErrors << std::max(0.0, points_[i].accDropCi);
+        intervals = intervals || points_[i].accDropCi > 0;
+    }
+    if (intervals) {
+        // The front is computed on the means; its points' 95 % intervals show how far apart they really are.
+        auto* eb = new QCPErrorBars(p->xAxis, p->yAxis);
+        eb->setDataPlottable(f);
+        eb->setData(frontErrors);
+        eb->setPen(QPen(QColor(214, 39, 40, 140), 1));
+        eb->setName(tr("95 % interval"));
+    }
 
     QCPGraph* base = p->addGraph();
     base->setLineStyle(QCPGraph::lsNone);

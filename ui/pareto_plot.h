@@ -24,6 +24,10 @@ public:
     explicit ParetoPlot(QWidget* parent = nullptr);
 
     void setPoints(const QVector<ParetoPoint>& points);
+    /// The sweep's verdict (search::sweepVerdict) shown above the plot; `separates` false marks the front as
+    /// noise (the sentence in the warning colour).
+    void setVerdict(const QString& sentence, bool separates);
+    QString verdict() const;
     const QVector<ParetoPoint>& points() const { return points_; }
     void setXAxis(XAxis axis);
     XAxis xAxisKind() const;
@@ -61,6 +65,7 @@ private:
     int selected_ = -1;
     QComboBox* axis_;
     QLabel* info_;
+    QLabel* verdict_;
     QPushButton* train_;
 };
 

@@ -28,12 +28,17 @@ struct SensitivityRow {
     double accDrop = 0;             ///< baseline top-1 minus top-1 with this layer replaced, percentage points
     double timeDiff = 0;            ///< training time change, percent of the baseline (negative: faster)
     double sizeDiff = 0;            ///< parameter count change, percent of the baseline (negative: smaller)
+    double accDropCi = -1;          ///< half-width of accDrop's 95 % interval over the seeds, pp; -1: one seed
+    int seeds = 1;                  ///< paired seeds behind accDrop
+    /// accDrop's interval excludes zero: the layer differs from the baseline beyond seed noise.
+    bool distinguishable() const { return accDropCi >= 0 && (accDrop > accDropCi || accDrop < -accDropCi); }
 };
 
 /// One layer combination of a sweep (paper A Fig. 10).
 struct ParetoPoint {
     QVector<int> layers;            ///< registry indices, ascending
     double accDrop = 0;             ///< percentage points below the baseline
+    double accDropCi = -1;          ///< half-width of accDrop's 95 % interval, pp; -1: unknown (one seed)
     double time = 0;                ///< training time, percent of the baseline
     double size = 0;                ///< model size, percent of the baseline
     bool onTimeFront = false;       ///< on the accuracy-drop / training-time Pareto front

@@ -29,10 +29,12 @@ int RunViews::showWorkspace(const QString& root, const QString& shownModel)
     v_.training->clear();
     figuresModel_.clear();
     sensitivity_.clear();
+    sensitivityCi_.clear();
     vbmfRanks_.clear();
     applyLayerFigures();
     v_.sensitivity->setRows({}, {});
     v_.pareto->setPoints({});
+    v_.pareto->setVerdict({}, true);
     v_.spectra->setCurves({}, {});
     v_.ron->setRows({});
     const QVector<RunEntry> runs = Workspace(root).runs();
@@ -71,22 +73,27 @@ void RunViews::showRun(const RunEntry& entry)
             v_.training->setRun(loadRunCurve(entry));
         } else if (kind == QLatin1String("sweep") || kind == QLatin1String("groups") || kind == QLatin1String("proxy-sweep")) {
             const SweepView view = loadSweepView(dir);
-            v_.sensitivity->setRows(view.rows, view.title);
+            v_.sensitivity->setRows(view.rows, view.title + QLatin1Char('\n') + view.verdict);
             v_.pareto->setPoints(view.points);
+            v_.pareto->setVerdict(view.verdict, view.separates);
             if (!view.accDropByLayer.isEmpty()) {
                 if (figuresModel_ != view.model)
                     vbmfRanks_.clear();
                 figuresModel_ = view.model;
                 sensitivity_ = view.accDropByLayer;
+                sensitivityCi_ = view.accDropCiByLayer;
                 applyLayerFigures();
             }
             for (const QString& line : view.notes)
                 Q_EMIT note(line);
+            showSweepRuns(entry);
         } else if (kind == QLatin1String("spectrum") && entry.completed) {
             QHash<int, int> ranks;
             v_.spectra->setCurves(loadSpectrum(dir, &ranks), runLabel(dir, kind));
-            if (figuresModel_ != entry.model)
+            if (figuresModel_ != entry.model) {
                 sensitivity_.clear();
+                sensitivityCi_.clear();
+            }
             figuresModel_ = entry.model;
             vbmfRanks_ = ranks;
             applyLayerFigures();
@@ -97,6 +104,31 @@ void RunViews::showRun(const RunEntry& entry)
         }
     } catch (const Error& e) {
         Q_EMIT note(tr("%1: %2").arg(QFileInfo(dir).fileName(), QString::fromUtf8(e.what())));
+    }
+}
+
+void RunViews::showSweepRuns(const RunEntry& sweep)
+{
+    // Every trained run of a sweep (baseline and entries, every seed) is a training run of its own: its
+    // curves go to the Training tab, listed under the sweep's label and not ticked (a 20-layer sweep with 3
+    // seeds has 63 of them); the first baseline seed is ticked so the sweep's schedule shows at once.
+    const QString prefix = runLabel(sweep.dir, sweep.kind);
+    const QDir root(sweep.dir);
+    for (const QString& name : root.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
+        const QDir run(root.filePath(name));
+        if (!QFileInfo::exists(run.filePath(QStringLiteral("metrics.csv"))))
+            continue;
+        RunEntry e;
+        e.dir = run.absolutePath();
+        e.kind = name.startsWith(QLatin1String("baseline")) ? QStringLiteral("train") : QStringLiteral("basis-train");
+        e.completed = QFileInfo::exists(run.filePath(QStringLiteral("summary.json")));
+        try {
+            RunCurve curve = loadRunCurve(e);
+            curve.label = QStringLiteral("%1 · %2").arg(prefix, name);
+            v_.training->setRun(curve, name == QLatin1String("baseline"));
+        } catch (const Error& err) {
+            Q_EMIT note(tr("%1/%2: %3").arg(QFileInfo(sweep.dir).fileName(), name, QString::fromUtf8(err.what())));
+        }
     }
 }
 
@@ -126,6 +158,7 @@ void RunViews::applyLayerFigures()
 {
     const bool same = v_.layers->modelInfo().spec.name == figuresModel_;
     v_.layers->setSensitivity(same ? sensitivity_ : QHash<int, double>());
+    v_.layers->setSensitivityIntervals(same ? sensitivityCi_ : QHash<int, double>());
     v_.layers->setVbmfRanks(same ? vbmfRanks_ : QHash<int, int>());
 }
 

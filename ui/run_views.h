@@ -54,9 +54,13 @@ Q_SIGNALS:
     void status(const QString& message);
 
 private:
+    /// The trained runs inside a sweep folder (baseline and entries, every seed) into the Training tab.
+    void showSweepRuns(const RunEntry& sweep);
+
     Views v_;
     QString figuresModel_;
     QHash<int, double> sensitivity_;
+    QHash<int, double> sensitivityCi_;
     QHash<int, int> vbmfRanks_;
 };
 

@@ -69,6 +69,22 @@ void SensitivityPlot::redraw()
         for (const SensitivityRow& r : rows_)
             values << valueOf(r, k);
         bars->setData(keys, values);
+        if (k == 0) {
+            // With seeds: each drop's 95 % interval as an error bar (one seed: none to draw).
+            QVector<double> errors;
+            bool any = false;
+            for (const SensitivityRow& r : rows_) {
+                errors << std::max(0.0, r.accDropCi);
+                any = any || r.accDropCi >= 0;
+            }
+            if (any) {
+                auto* bars95 = new QCPErrorBars(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+                bars95->setDataPlottable(bars);
+                bars95->setData(errors);
+                bars95->setPen(QPen(QColor(40, 40, 40), 1.2));
+                bars95->setWhiskerWidth(6);
+            }
+        }
         auto ticker = QSharedPointer<QCPAxisTickerText>::create();
         if (rows_.size() <= 40)
             ticker->addTicks(keys, labels);
@@ -86,8 +102,9 @@ void SensitivityPlot::fitView()
         QCPAxisRect* rect = panels_[k];
         double lo = 0, hi = 0;
         for (const SensitivityRow& r : rows_) {
-            lo = std::min(lo, valueOf(r, k));
-            hi = std::max(hi, valueOf(r, k));
+            const double ci = k == 0 ? std::max(0.0, r.accDropCi) : 0.0;
+            lo = std::min(lo, valueOf(r, k) - ci);
+            hi = std::max(hi, valueOf(r, k) + ci);
         }
         const double pad = std::max(0.05, 0.1 * (hi - lo));
         rect->axis(QCPAxis::atLeft)->setRange(lo - (lo < 0 ? pad : 0), hi + pad);
@@ -110,7 +127,12 @@ QString SensitivityPlot::toolTipAt(const QPoint& pixel) const
                 return tr("layer %1 (%2)\naccuracy drop %3 pp\ntraining time %4%5 %\nmodel size %6%7 %")
                     .arg(r.index)
                     .arg(r.name)
-                    .arg(r.accDrop, 0, 'f', 2)
+                    .arg(r.accDropCi < 0 ? tr("%1 (one seed: no interval)").arg(r.accDrop, 0, 'f', 2)
+                                         : tr("%1 ± %2 (95 %, %3 seeds)%4")
+                                               .arg(r.accDrop, 0, 'f', 2)
+                                               .arg(r.accDropCi, 0, 'f', 2)
+                                               .arg(r.seeds)
+                                               .arg(r.distinguishable() ? QString() : tr(", within seed noise")))
                     .arg(r.timeDiff >= 0 ? QStringLiteral("+") : QString())
                     .arg(r.timeDiff, 0, 'f', 1)
                     .arg(r.sizeDiff >= 0 ? QStringLiteral("+") : QString())

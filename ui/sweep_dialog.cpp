@@ -9,6 +9,7 @@
 #include "ui/basis_spec_editor.h"
 #include "ui/schedule_editor.h"
 #include "ui/param_options.h"
+#include "ui/schema_widgets.h"
 
 namespace ranklab::ui {
 
@@ -36,14 +37,28 @@ SweepDialog::SweepDialog(const TrainParams& base, const ModelInfo& info, const Q
     workers_ = new QSpinBox(this);
     workers_->setRange(1, std::max(1, QThread::idealThreadCount()));
     workers_->setToolTip(tr("Runs trained at the same time (they share the cores)"));
+    seeds_ = new QSpinBox(this);
+    declareSpin(seeds_, QStringLiteral("sweep"), QStringLiteral("seeds"));
+    seeds_->setToolTip(tr("Seeds per run: the baseline and every layer train this many times, paired seed by seed, so every "
+                          "accuracy drop gets a 95 % interval and the baseline's spread shows the noise floor (1: no interval)"));
+    valSubset_ = new QSpinBox(this);
+    declareSpin(valSubset_, QStringLiteral("sweep"), QStringLiteral("val-subset"));
+    valSubset_->setValue(base.data.valSubset);
+    valSubset_->setSpecialValueText(tr("none (choose on the test split)"));
+    valSubset_->setToolTip(tr("Training images held out as a validation split: the drops are measured on it, so the test split "
+                              "that reports the result does not also choose the layers"));
+    tagOption(valSubset_, QStringLiteral("val-subset"));
     tagOption(layers_, QStringLiteral("layers"));
     tagOption(skip_, QStringLiteral("skip"));
     tagOption(workers_, QStringLiteral("workers"));
+    tagOption(seeds_, QStringLiteral("seeds"));
     form()->addRow(tr("&Layers"), layers_);
     form()->addRow(QString(), groups_);
     form()->addRow(schedule_);
     form()->addRow(tr("Basis epochs"), skip_);
     form()->addRow(basis_);
+    form()->addRow(tr("Seeds"), seeds_);
+    form()->addRow(tr("Validation images"), valSubset_);
     form()->addRow(tr("Workers"), workers_);
     connect(groups_, &QCheckBox::toggled, layers_, &QLineEdit::setDisabled);
     connect(layers_, &QLineEdit::textChanged, this, &SweepDialog::clearError);
@@ -60,6 +75,8 @@ search::SweepParams SweepDialog::params() const
     p.basis = basis_->spec();
     p.skipEpochs = skip_->value();
     p.workers = workers_->value();
+    p.seeds = seeds_->value();
+    p.train.data.valSubset = valSubset_->value();
     return p;
 }
 

@@ -33,6 +33,8 @@ private:
     QSpinBox* skip_;
     BasisSpecEditor* basis_;
     QSpinBox* workers_;
+    QSpinBox* seeds_;
+    QSpinBox* valSubset_;
 };
 
 } // namespace ranklab::ui

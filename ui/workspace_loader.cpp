@@ -82,21 +82,34 @@ SweepView loadSweepView(const QString& dir, int maxEnumerate, int sampleCount)
     const QString method = sweep.method.isEmpty()
         ? QStringLiteral("basis size %1 (%2)").arg(sweep.basis.size).arg(basis::formName(sweep.basis.form))
         : sweep.method.value(QStringLiteral("title")).toString(sweep.method.value(QStringLiteral("id")).toString());
-    view.title = QStringLiteral("%1 %2 · %3 entries · %4 · baseline top-1 %5 %")
+    view.title = QStringLiteral("%1 %2 · %3 entries · %4 · baseline top-1 %5 % (%6)")
                      .arg(search::sweepKindName(sweep.kind), sweep.model.name)
                      .arg(sweep.entries.size())
                      .arg(method)
-                     .arg(100 * base.accuracy, 0, 'f', 2);
+                     .arg(100 * base.accuracy, 0, 'f', 2)
+                     .arg(search::sweepSplitName(sweep) + (sweep.kind == search::SweepKind::Proxy ? QString() : QStringLiteral(" split")));
+    if (sweep.seeds > 1)
+        view.title += base.accuracySd >= 0
+                          ? QStringLiteral(" ± %1 (sd) · %2 seeds, paired").arg(100 * base.accuracySd, 0, 'f', 2).arg(sweep.seeds)
+                          : QStringLiteral(" · %1 seeds, paired").arg(sweep.seeds);
     view.model = sweep.model.name;
     view.notes = sweep.pending + sweep.problems;
+    const search::SweepVerdict verdict = search::sweepVerdict(sweep);
+    view.verdict = verdict.sentence;
+    view.separates = verdict.canTell;
     const double baseSeconds = base.seconds > 0 ? base.seconds : 1;
     const double baseParams = base.params > 0 ? double(base.params) : 1;
     QHash<int, QVector<int>> layersOf;
     for (const search::LayerSensitivity& e : sweep.entries) {
-        view.rows.push_back({e.index, e.name, 100 * e.accDrop, 100 * e.secondsDelta / baseSeconds, 100 * e.paramsDelta / baseParams});
+        // Time: the interleaved per-layer timing when the sweep has it (same kernels, same machine state), else wall clock.
+        view.rows.push_back({e.index, e.name, 100 * e.accDrop, 100 * search::timeDelta(sweep, e) / baseSeconds, 100 * e.paramsDelta / baseParams,
+                             e.accDropCi >= 0 ? 100 * e.accDropCi : -1, e.seeds});
         layersOf.insert(e.index, e.layers);
-        if (sweep.kind != search::SweepKind::Groups)
+        if (sweep.kind != search::SweepKind::Groups) {
             view.accDropByLayer.insert(e.index, 100 * e.accDrop);
+            if (e.accDropCi >= 0)
+                view.accDropCiByLayer.insert(e.index, 100 * e.accDropCi);
+        }
     }
     const int n = int(sweep.entries.size());
     if (n == 0)
@@ -105,8 +118,8 @@ SweepView loadSweepView(const QString& dir, int maxEnumerate, int sampleCount)
     // Which entry combinations to show: all of them, or the fronts plus a seeded random sample.
     std::set<std::vector<int>> combos;
     auto entriesOf = [](const QVector<int>& indices) { return std::vector<int>(indices.begin(), indices.end()); };
-    const search::ParetoFront timeFront = search::paretoFront(sweep, search::Objective::Time, search::CompoundRule::Mean);
-    const search::ParetoFront sizeFront = search::paretoFront(sweep, search::Objective::Size, search::CompoundRule::Mean);
+    const search::ParetoFront timeFront = search::paretoFront(sweep, search::Objective::Time, search::CompoundRule::Sum);
+    const search::ParetoFront sizeFront = search::paretoFront(sweep, search::Objective::Size, search::CompoundRule::Sum);
     std::set<std::vector<int>> onTime, onSize;
     for (const search::CompoundEstimate& p : timeFront.points)
         onTime.insert(entriesOf(p.layers));
@@ -135,13 +148,14 @@ SweepView loadSweepView(const QString& dir, int maxEnumerate, int sampleCount)
     }
     for (const std::vector<int>& c : combos) {
         const QVector<int> indices(c.begin(), c.end());
-        const search::CompoundEstimate est = search::compoundEstimate(sweep, indices, search::CompoundRule::Mean);
+        const search::CompoundEstimate est = search::compoundEstimate(sweep, indices, search::CompoundRule::Sum);
         ParetoPoint p;
         for (int i : indices)
             p.layers += layersOf.value(i);
         std::sort(p.layers.begin(), p.layers.end());
         p.layers.erase(std::unique(p.layers.begin(), p.layers.end()), p.layers.end());
         p.accDrop = 100 * est.accDrop;
+        p.accDropCi = est.accDropCi >= 0 ? 100 * est.accDropCi : -1;
         p.time = 100 * est.seconds / baseSeconds;
         p.size = 100 * est.params / baseParams;
         p.onTimeFront = onTime.count(c) > 0;

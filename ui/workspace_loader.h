@@ -26,11 +26,15 @@ struct SweepView {
     QVector<SensitivityRow> rows;
     QVector<ParetoPoint> points;
     QHash<int, double> accDropByLayer;  ///< percentage points, layer sweeps only
+    QHash<int, double> accDropCiByLayer;///< 95 % half-widths in pp (layers with several seeds only)
     QStringList notes;                  ///< pending entries and problems, one sentence each
+    QString verdict;                    ///< search::sweepVerdict's sentence: can the sweep tell its layers apart?
+    bool separates = false;             ///< at least one entry differs from the baseline beyond its interval
 };
 /// Reads the sweep in `dir` (search::loadSweep). Combinations: all 2^L for L ≤ `maxEnumerate`
 /// entries, otherwise the exact fronts plus `sampleCount` random combinations (fixed seed). Estimates use
-/// the paper's mean rule (§3.2). Throws ranklab::Error as loadSweep does.
+/// the sum rule (baseline + the chosen entries' deltas), the default everywhere (`pareto --rule`); their
+/// intervals add the entries' variances. Throws ranklab::Error as loadSweep does.
 SweepView loadSweepView(const QString& dir, int maxEnumerate = 12, int sampleCount = 4000);
 
 /// The spectra of a spectrum run (spectrum.json); `vbmfRanks`, when given, receives each layer's EVBMF rank

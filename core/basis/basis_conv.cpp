@@ -594,7 +594,7 @@ torch::Tensor BasisConv2d::mixPairs(const torch::Tensor& y) const
 {
     const int64_t cOut = options_.outChannels;
     if (pairKernel_ == PairKernel::Dense)
-        return torch::conv2d(y, coefficientMatrix().view({cOut, basisCount_, 1, 1}), bias);
+        return nn::convolve(y, coefficientMatrix().view({cOut, basisCount_, 1, 1}), bias, 1, 0);
     if (pairKernel_ == PairKernel::Fused && y.device().is_cpu() && y.scalar_type() == torch::kFloat)
         // Undefined tensors cannot enter a custom autograd function: an absent bias travels as an empty one.
         return PairMixFunction::apply(y, copyScale, pairCoef, bias.defined() ? bias : torch::empty({0}, y.options()),
@@ -613,22 +613,9 @@ torch::Tensor BasisConv2d::mixPairs(const torch::Tensor& y) const
 
 torch::Tensor BasisConv2d::convolve(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& convBias) const
 {
-    // Kernel choice for CPU float, measured with LibTorch 1.13 (oneDNN) on every cifar_resnet18 conv shape at
-    // batch 128, 1 thread, forward + backward, with reduced output channels as the basis conv has them:
-    //  - strided 1×1 (ResNet downsample shortcuts): THNN's im2col + GEMM is 1.5–3× faster than oneDNN;
-    //  - 3×3, stride 1, ≤ 16 input and ≤ 16 output channels: oneDNN on a channels-last copy of the input is
-    //    1.2–5× faster than on NCHW (3→4: 0.21×, 16→4: 0.72× the NCHW time), conversions included;
-    //  - everything else: torch's default (oneDNN on NCHW).
-    // Every path computes the same convolution.
+    // The kernel choice is nn::convolve's, the same for the plain convs this one is compared with.
     const auto& o = options_;
-    const int64_t outChannels = weight.size(0);
-    const bool cpuFloat = x.device().is_cpu() && x.scalar_type() == torch::kFloat;
-    if (cpuFloat && o.kernel == 1 && o.stride > 1 && o.dilation == 1)
-        return at::thnn_conv2d(x, weight, {1, 1}, convBias, {o.stride, o.stride}, {o.padding, o.padding});
-    if (cpuFloat && o.kernel > 1 && o.stride == 1 && o.inChannels <= 16 && outChannels <= 16)
-        return torch::conv2d(x.contiguous(at::MemoryFormat::ChannelsLast), weight, convBias, o.stride, o.padding, o.dilation)
-            .contiguous();
-    return torch::conv2d(x, weight, convBias, o.stride, o.padding, o.dilation);
+    return nn::convolve(x, weight, convBias, o.stride, o.padding, o.dilation);
 }
 
 torch::Tensor BasisConv2d::forward(const torch::Tensor& x)
@@ -640,7 +627,7 @@ torch::Tensor BasisConv2d::forward(const torch::Tensor& x)
         y = convolve(x, composedWeight(), bias);
         break;
     case BasisForm::Output:
-        y = torch::conv2d(convolve(x, basis, {}), coef.view({o.outChannels, basisCount_, 1, 1}), bias);
+        y = nn::convolve(convolve(x, basis, {}), coef.view({o.outChannels, basisCount_, 1, 1}), bias, 1, 0);
         break;
     case BasisForm::Pair:
         y = mixPairs(convolve(x, basis, {}));

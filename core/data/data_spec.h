@@ -12,6 +12,10 @@ struct DataSpec {
     QString dir;                ///< empty: the data set's default location (Fashion-MNIST: Debian's package)
     int subset = 0;             ///< 0: all training images; N: a seeded, class-stratified subset of N
     int testSubset = 0;         ///< 0: all test images; N: a seeded, class-stratified subset of N
+    /// 0: no validation split; N: N images of the training split (after `subset`), seeded and
+    /// class-stratified, held out of training as a validation split. Choices (sweep drops, fronts) are made on
+    /// it; the test split only reports.
+    int valSubset = 0;
     quint64 seed = 0;           ///< seed of the subsets (and of the ImageFolder split)
     QVector<double> mean;       ///< per-channel mean in [0,1] units; empty: the training set's own
     QVector<double> std;        ///< per-channel std in [0,1] units; empty: the training set's own

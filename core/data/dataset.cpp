@@ -17,7 +17,7 @@ namespace {
 const QString kFashionMnistDefaultDir = QStringLiteral("/usr/share/datasets/fashion-mnist");
 
 /// Seed streams derived from DataSpec::seed (transforms.h mixSeed).
-enum SeedStream : uint64_t { TrainSubsetStream = 1, TestSubsetStream = 2, FolderSplitStream = 3 };
+enum SeedStream : uint64_t { TrainSubsetStream = 1, TestSubsetStream = 2, FolderSplitStream = 3, ValSplitStream = 4 };
 
 QStringList knownNames()
 {
@@ -184,15 +184,48 @@ void applySubset(TensorDataset& split, int n, uint64_t seed, const QString& what
     split = selectSamples(split, indices);
 }
 
+/// Moves `n` class-stratified, seeded images of `train` into the returned validation split. Refuses a count
+/// that would leave the training split empty or any class without a training or a validation image.
+TensorDataset holdOutValidation(TensorDataset& train, int n, uint64_t seed)
+{
+    const int64_t total = train.size();
+    const int64_t classes = train.classNames.size();
+    if (n >= total)
+        throw Error(QStringLiteral("The validation subset (%1 images) must be smaller than the training split it is carved "
+                                   "from (%2 images).")
+                        .arg(n)
+                        .arg(total));
+    if (n < classes)
+        throw Error(QStringLiteral("A validation subset of %1 images cannot hold every one of the %2 classes; give at least %2.")
+                        .arg(n)
+                        .arg(classes));
+    const torch::Tensor chosen = stratifiedSubsetIndices(train.labels, classes, n, seed, QStringLiteral("training split"));
+    torch::Tensor keep = torch::ones({total}, torch::kBool);
+    keep.index_fill_(0, chosen, false);
+    const TensorDataset val = selectSamples(train, chosen);
+    TensorDataset rest = selectSamples(train, keep.nonzero().flatten());
+    const torch::Tensor trainCounts = torch::bincount(rest.labels, {}, classes);
+    const torch::Tensor valCounts = torch::bincount(val.labels, {}, classes);
+    for (int64_t c = 0; c < classes; ++c)
+        if (trainCounts[c].item<int64_t>() == 0 || valCounts[c].item<int64_t>() == 0)
+            throw Error(QStringLiteral("A validation subset of %1 images leaves class '%2' without %3 images; choose another size.")
+                            .arg(n)
+                            .arg(train.classNames.value(int(c)),
+                                 trainCounts[c].item<int64_t>() == 0 ? QStringLiteral("training") : QStringLiteral("validation")));
+    train = std::move(rest);
+    return val;
+}
+
 } // namespace
 
 DatasetSplits loadDataset(const DataSpec& spec)
 {
     const QString name = spec.name.trimmed().toLower();
-    if (spec.subset < 0 || spec.testSubset < 0)
-        throw Error(QStringLiteral("A subset size cannot be negative (subset %1, test subset %2).")
+    if (spec.subset < 0 || spec.testSubset < 0 || spec.valSubset < 0)
+        throw Error(QStringLiteral("A subset size cannot be negative (subset %1, test subset %2, validation subset %3).")
                         .arg(spec.subset)
-                        .arg(spec.testSubset));
+                        .arg(spec.testSubset)
+                        .arg(spec.valSubset));
     if (spec.resize < 0)
         throw Error(QStringLiteral("The resize size cannot be negative (%1).").arg(spec.resize));
 
@@ -200,6 +233,8 @@ DatasetSplits loadDataset(const DataSpec& spec)
     splits.name = name;
     applySubset(splits.train, spec.subset, mixSeed(spec.seed, TrainSubsetStream), QStringLiteral("training split"));
     applySubset(splits.test, spec.testSubset, mixSeed(spec.seed, TestSubsetStream), QStringLiteral("test split"));
+    if (spec.valSubset > 0)
+        splits.val = holdOutValidation(splits.train, spec.valSubset, mixSeed(spec.seed, ValSplitStream));
     // An empty split would train nothing or report an accuracy of 0 % measured on nothing.
     if (splits.train.size() == 0)
         throw Error(QStringLiteral("The training split of %1 holds no images.").arg(spec.dir.isEmpty() ? name : spec.dir));
@@ -209,6 +244,8 @@ DatasetSplits loadDataset(const DataSpec& spec)
     if (spec.resize > 0) {
         splits.train.images = resizeImages(splits.train.images, spec.resize);
         splits.test.images = resizeImages(splits.test.images, spec.resize);
+        if (splits.val.size() > 0)
+            splits.val.images = resizeImages(splits.val.images, spec.resize);
     }
     splits.outChannels = resolveOutChannels(spec, splits.train.channels());
     // Statistics only when some value is not given explicitly.

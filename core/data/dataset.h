@@ -30,6 +30,7 @@ struct DatasetSplits {
     QString name;
     TensorDataset train;
     TensorDataset test;
+    TensorDataset val;         ///< DataSpec::valSubset images held out of `train` (empty without one)
     Normalization norm;        ///< one value per *output* channel (after grayscale replication)
     int outChannels = 0;       ///< channels the model sees (DataSpec::channels or native)
 };

@@ -113,6 +113,10 @@ void addDataParams(ParamSchema& schema)
                  QStringLiteral("0"), 0, 100000000, kData)
         .integer(QStringLiteral("test-subset"), QStringLiteral("N"), QStringLiteral("seeded, class-stratified subset of N test images (0: all)"),
                  QStringLiteral("0"), 0, 100000000, kData)
+        .integer(QStringLiteral("val-subset"), QStringLiteral("N"),
+                 QStringLiteral("hold N training images out as a validation split (seeded, class-stratified): sweeps choose on it, the "
+                                "test split only reports (0: none)"),
+                 QStringLiteral("0"), 0, 100000000, kData)
         .typed(ParamType::DoubleList, QStringLiteral("mean"), QStringLiteral("m1,m2,.."),
                QStringLiteral("per-channel mean in [0,1] units (default: the training set's)"), {}, kData)
         .typed(ParamType::DoubleList, QStringLiteral("std"), QStringLiteral("s1,s2,.."),
@@ -132,6 +136,7 @@ DataSpec dataSpecFrom(const Params& params)
     data.dir = params.value(QStringLiteral("data-dir"));
     data.subset = params.intValue(QStringLiteral("subset"));
     data.testSubset = params.intValue(QStringLiteral("test-subset"));
+    data.valSubset = params.intValue(QStringLiteral("val-subset"));
     data.mean = params.doubleList(QStringLiteral("mean"));
     data.std = params.doubleList(QStringLiteral("std"));
     if (data.mean.isEmpty() != data.std.isEmpty())
@@ -151,6 +156,8 @@ void setDataParams(Params& params, const DataSpec& data)
         params.set(QStringLiteral("data-dir"), data.dir);
     params.set(QStringLiteral("subset"), QString::number(data.subset));
     params.set(QStringLiteral("test-subset"), QString::number(data.testSubset));
+    if (data.valSubset > 0)
+        params.set(QStringLiteral("val-subset"), QString::number(data.valSubset));
     if (!data.mean.isEmpty()) {
         params.set(QStringLiteral("mean"), listText(data.mean));
         params.set(QStringLiteral("std"), listText(data.std));

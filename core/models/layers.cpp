@@ -50,9 +50,47 @@ Conv2d::Conv2d(const ConvOptions& options) : Layer("Conv2d"), options_(options)
     }
 }
 
+const char* convPathName(ConvPath path)
+{
+    switch (path) {
+    case ConvPath::Default: return "default";
+    case ConvPath::Thnn: return "thnn";
+    case ConvPath::ChannelsLast: return "channels-last";
+    }
+    return "default";
+}
+
+ConvPath chooseConvPath(bool cpuFloat, int64_t kernel, int64_t stride, int64_t dilation, int64_t groups, int64_t inChannels,
+                        int64_t outChannels)
+{
+    if (!cpuFloat || groups != 1 || dilation != 1)
+        return ConvPath::Default;
+    if (kernel == 1 && stride > 1)
+        return ConvPath::Thnn;
+    if (kernel > 1 && stride == 1 && inChannels <= 16 && outChannels <= 16)
+        return ConvPath::ChannelsLast;
+    return ConvPath::Default;
+}
+
+torch::Tensor convolve(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
+                       int64_t padding, int64_t dilation, int64_t groups)
+{
+    const bool cpuFloat = x.device().is_cpu() && x.scalar_type() == torch::kFloat;
+    const int64_t kernel = weight.size(-1);
+    switch (chooseConvPath(cpuFloat, kernel, stride, dilation, groups, weight.size(1) * groups, weight.size(0))) {
+    case ConvPath::Thnn:
+        return at::thnn_conv2d(x, weight, {kernel, kernel}, bias, {stride, stride}, {padding, padding});
+    case ConvPath::ChannelsLast:
+        return torch::conv2d(x.contiguous(at::MemoryFormat::ChannelsLast), weight, bias, stride, padding, dilation).contiguous();
+    case ConvPath::Default:
+        break;
+    }
+    return torch::conv2d(x, weight, bias, stride, padding, dilation, groups);
+}
+
 torch::Tensor Conv2d::forward(const torch::Tensor& x)
 {
-    auto y = torch::conv2d(x, weight, bias, options_.stride, options_.padding, options_.dilation, options_.groups);
+    auto y = convolve(x, weight, bias, options_.stride, options_.padding, options_.dilation, options_.groups);
     if (auto* recorder = ForwardRecorder::active())
         recorder->record(this, x, y);
     return y;

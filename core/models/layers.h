@@ -52,7 +52,29 @@ struct ConvOptions {
     bool bias = true;
 };
 
-/// torch.nn.Conv2d: parameters `weight` (C_out × C_in/groups × K × K) and optional `bias`.
+/// The kernel path convolve() takes.
+enum class ConvPath {
+    Default,      ///< torch::conv2d on NCHW (oneDNN on CPU)
+    Thnn,         ///< THNN's im2col + GEMM (strided 1×1 convs on CPU float)
+    ChannelsLast, ///< oneDNN on a channels-last copy of the input (small 3×3 convs on CPU float)
+};
+/// "default", "thnn", "channels-last".
+const char* convPathName(ConvPath path);
+/// The path convolve() takes for a conv of this shape: strided 1×1 (ResNet downsample shortcuts) → THNN;
+/// K > 1, stride 1, ≤ 16 input and ≤ 16 output channels → channels-last; everything else (other devices and
+/// dtypes, grouped and dilated convs) → torch's default.
+ConvPath chooseConvPath(bool cpuFloat, int64_t kernel, int64_t stride, int64_t dilation, int64_t groups, int64_t inChannels,
+                        int64_t outChannels);
+/// The one convolution every conv of RankLab runs — plain Conv2d, basis convolutions and the convs composed
+/// back after the skip alike — so a comparison of two of them runs the same kernels on both sides. Kernel
+/// choice (chooseConvPath), measured with LibTorch 1.13 (oneDNN) on every cifar_resnet18 conv shape at batch
+/// 128, 1 thread, forward + backward: THNN is 1.5–3× faster than oneDNN on strided 1×1 convs; channels-last
+/// is 1.2–5× faster than NCHW on 3×3 convs with ≤ 16 channels (conversions included). Every path computes the
+/// same convolution (up to float rounding).
+torch::Tensor convolve(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
+                       int64_t padding, int64_t dilation = 1, int64_t groups = 1);
+
+/// torch.nn.Conv2d: parameters `weight` (C_out × C_in/groups × K × K) and optional `bias`. Runs convolve().
 class Conv2d final : public Layer {
 public:
     explicit Conv2d(const ConvOptions& options);

@@ -224,6 +224,11 @@ FrontMethod parseMethod(const QString& text)
     throw Error(QStringLiteral("unknown front method '%1'; expected auto, enumerate or merge.").arg(text));
 }
 
+int consideredEntries(const SweepResult& sweep)
+{
+    return sweep.plannedEntries > 0 ? sweep.plannedEntries : int(sweep.entries.size());
+}
+
 CompoundEstimate compoundEstimate(const SweepResult& sweep, const QVector<int>& indices, CompoundRule rule)
 {
     CompoundEstimate e;
@@ -231,25 +236,32 @@ CompoundEstimate compoundEstimate(const SweepResult& sweep, const QVector<int>& 
     QVector<int> chosen = indices;
     std::sort(chosen.begin(), chosen.end());
     chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
-    double drop = 0, dSeconds = 0, dParams = 0;
+    double drop = 0, dSeconds = 0, dParams = 0, ciSquares = 0;
+    bool intervals = true;
     for (int index : chosen) {
         const auto it = std::find_if(sweep.entries.begin(), sweep.entries.end(),
                                      [index](const LayerSensitivity& s) { return s.index == index; });
         if (it == sweep.entries.end())
             throw Error(QStringLiteral("the sweep in %1 has no finished entry %2.").arg(sweep.dir).arg(index));
         drop += it->accDrop;
-        dSeconds += it->secondsDelta;
+        // Independent entries: the variances of the summed drops add, so do the squared half-widths (same
+        // seed count). Pairing all entries with one baseline correlates them a little; this ignores that.
+        intervals = intervals && it->accDropCi >= 0;
+        ciSquares += it->accDropCi * it->accDropCi;
+        dSeconds += timeDelta(sweep, *it);
         dParams += double(it->paramsDelta);
     }
     if (rule == CompoundRule::Mean) {
         // Paper A §3.2: entries outside S contribute the baseline's figures (zero deltas); mean over all L.
-        const double n = double(std::max<qsizetype>(1, sweep.entries.size()));
+        const double n = double(std::max(1, consideredEntries(sweep)));
         drop /= n;
         dSeconds /= n;
         dParams /= n;
+        ciSquares /= n * n;
     }
     e.layers = chosen;
     e.accDrop = drop;
+    e.accDropCi = intervals && !chosen.isEmpty() ? std::sqrt(ciSquares) : (chosen.isEmpty() ? 0 : -1);
     e.accuracy = sweep.baseline.accuracy - drop;
     e.seconds = sweep.baseline.seconds + dSeconds;
     e.params = double(sweep.baseline.params) + dParams;
@@ -287,7 +299,7 @@ ParetoFront paretoFront(const SweepResult& sweep, Objective objective, CompoundR
     for (int i = 0; i < n; ++i) {
         const LayerSensitivity& s = sweep.entries[i];
         drop[i] = fixedPoint(s.accDrop, kDropResolution);
-        cost[i] = objective == Objective::Time ? fixedPoint(s.secondsDelta, kSecondsResolution) : qint64(s.paramsDelta);
+        cost[i] = objective == Objective::Time ? fixedPoint(timeDelta(sweep, s), kSecondsResolution) : qint64(s.paramsDelta);
     }
     ParetoFront front;
     front.objective = objective;
@@ -334,6 +346,7 @@ const JsonFields<CompoundEstimate>& compoundEstimateFields()
                               .add("accuracy", &CompoundEstimate::accuracy)
                               .add("time", &CompoundEstimate::seconds)
                               .add("size", &CompoundEstimate::params)
+                              .add("acc_drop_ci", &CompoundEstimate::accDropCi)
                               .custom("rule", [](const CompoundEstimate& e) { return QJsonValue(ruleName(e.rule)); },
                                       [](CompoundEstimate& e, const QJsonValue& v) { e.rule = parseRule(v.toString()); });
     return f;

@@ -38,8 +38,15 @@ struct CompoundEstimate {
     double accuracy = 0;   ///< baseline accuracy − accDrop
     double seconds = 0;    ///< estimated training time, seconds
     double params = 0;     ///< estimated parameters (a mean over entries need not be whole)
+    /// Half-width of accDrop's 95 % interval from the entries' intervals (variances add; the mean rule
+    /// divides by L): -1 when an entry has none (one seed); 0 for the empty combination (the baseline).
+    double accDropCi = -1;
     CompoundRule rule = CompoundRule::Mean;
 };
+
+/// L of the mean rule: the entries the sweep planned (sweep.json), finished or not — not only the finished
+/// ones, which would change every estimate as a stopped sweep fills in.
+int consideredEntries(const SweepResult& sweep);
 
 /// The estimate of the combination `indices` (LayerSensitivity::index values; order and repeats do not
 /// matter) by `rule`. Throws ranklab::Error naming an index the sweep has no finished entry for.

@@ -15,12 +15,18 @@
 #include <QRegularExpression>
 #include <QThread>
 
+#include "core/basis/basis_conv.h"
+#include "core/basis/layer_timing.h"
 #include "core/basis/skip_training.h"
+#include "core/data/dataset.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint.h"
 #include "core/io/folder_lock.h"
 #include "core/models/registry.h"
+#include "core/models/surgery.h"
+#include "core/models/zoo.h"
+#include "core/train/evaluate.h"
 #include "core/search/sweep_files.h"
 #include "core/search/sweep_plan.h"
 #include "core/train/metrics_file.h"
@@ -48,12 +54,12 @@ QJsonArray toJsonArray(const QVector<int>& v)
     return a;
 }
 
-/// One run of the sweep: the baseline or one entry.
+/// One unit of the sweep: one seed of the baseline or of one entry.
 struct PlannedRun {
-    QString label;   ///< "baseline", "layer 5 (layer2.0.conv1)", "group light"
+    QString label;   ///< "baseline", "layer 5 (layer2.0.conv1)", "group light", "… seed 2"
     QString dir;     ///< absolute run folder
     bool baseline = false;
-    basis::BasisTrainParams basisParams; ///< entries only
+    basis::BasisTrainParams basisParams; ///< the run's parameters (the baseline uses only .train)
 };
 
 /// Thread-safe aggregation of the runs' progress into sweep-wide progress and serialized callbacks.
@@ -133,12 +139,15 @@ QJsonObject toJson(const SweepParams& params)
     QJsonArray groups;
     for (const LayerGroup& g : params.groups)
         groups.append(QJsonObject{{QStringLiteral("name"), g.name}, {QStringLiteral("layers"), g.layers}});
-    return QJsonObject{{QStringLiteral("train"), toJson(params.train)},
-                       {QStringLiteral("layers"), params.layers},
-                       {QStringLiteral("groups"), groups},
-                       {QStringLiteral("basis"), basis::toJson(params.basis)},
-                       {QStringLiteral("skip_epochs"), params.skipEpochs},
-                       {QStringLiteral("workers"), params.workers}};
+    QJsonObject json{{QStringLiteral("train"), toJson(params.train)},
+                     {QStringLiteral("layers"), params.layers},
+                     {QStringLiteral("groups"), groups},
+                     {QStringLiteral("basis"), basis::toJson(params.basis)},
+                     {QStringLiteral("skip_epochs"), params.skipEpochs},
+                     {QStringLiteral("workers"), params.workers}};
+    if (params.seeds != 1) // absent for one seed: sweep folders written before the option still resume
+        json.insert(QStringLiteral("seeds"), params.seeds);
+    return json;
 }
 
 SweepParams sweepParamsFromJson(const QJsonObject& json)
@@ -152,6 +161,7 @@ SweepParams sweepParamsFromJson(const QJsonObject& json)
     p.basis = basis::basisSpecFromJson(json.value(QStringLiteral("basis")).toObject());
     p.skipEpochs = json.value(QStringLiteral("skip_epochs")).toInt(p.skipEpochs);
     p.workers = json.value(QStringLiteral("workers")).toInt(p.workers);
+    p.seeds = json.value(QStringLiteral("seeds")).toInt(p.seeds);
     return p;
 }
 
@@ -175,6 +185,8 @@ SweepPlan planSweep(const SweepParams& params)
         throw Error(QStringLiteral("the number of workers must be at least 1, not %1.").arg(params.workers));
     if (params.train.epochs < 1)
         throw Error(QStringLiteral("the number of epochs must be at least 1, not %1.").arg(params.train.epochs));
+    if (params.seeds < 1)
+        throw OptionError(QStringLiteral("--seeds must be at least 1 (each run trained once), not %1.").arg(params.seeds));
     if (params.skipEpochs < 0 || params.skipEpochs > params.train.epochs)
         throw Error(QStringLiteral("--skip must be from 1 to the number of epochs (%1), not %2.")
                         .arg(params.train.epochs)
@@ -359,6 +371,55 @@ QString repairRunFolder(const QString& runDir, const QString& label)
              fromScratch ? QStringLiteral("from scratch") : QStringLiteral("from its last checkpoint"));
 }
 
+/// The sweep's time that means something (issue 13): per entry, the forward + backward time of its layers as
+/// plain convs and as basis convs, measured interleaved (dense, basis, dense, basis, …; median of rounds) at
+/// the runs' batch and input shape through the same kernel path (nn::convolve), scaled to the basis phase's
+/// batches. Written to timing.json once every run has finished; loadSweep reads it.
+void writeTiming(const SweepParams& params, const plan::SweepPlan& sweepPlan, const QString& outDir, int threads,
+                 SweepProgress& progress)
+{
+    const QString path = QDir(outDir).filePath(files::kTimingFile);
+    if (QFileInfo::exists(path))
+        return;
+    progress.log(QStringLiteral("timing each entry's layers, dense against basis, interleaved…"));
+    ModelSpec model = params.train.model;
+    DataSpec data = params.train.data;
+    resolveModelAndData(model, data);
+    const data::DatasetSplits splits = data::loadDataset(data);
+    resolveModelAndData(model, data, splits.outChannels, splits.train.height());
+    const ModelInfo info = describeModel(model);
+    auto network = models::createModel(model);
+    const int64_t batch = params.train.batchSize;
+    const qint64 stepsPerEpoch = (splits.train.size() + batch - 1) / batch;
+    const qint64 steps = stepsPerEpoch * sweepPlan.skipEpochs;
+    setThreadCount(threads);
+    constexpr int kRounds = 15;
+    QJsonArray list;
+    for (const plan::PlannedEntry& e : sweepPlan.entries) {
+        double dense = 0, basisTime = 0;
+        for (int index : e.layers) {
+            const LayerInfo& layer = info.layers[index - 1];
+            auto conv = std::dynamic_pointer_cast<nn::Conv2d>(models::findLayer(*network, layer.name.toStdString()));
+            if (!conv)
+                throw Error(QStringLiteral("layer %1 (%2) is not a Conv2d; it cannot be timed.").arg(index).arg(layer.name));
+            basis::BasisConv2d replacement(*conv, params.basis, layer.name.toStdString());
+            const std::vector<int64_t> shape{batch, layer.inShape.value(0), layer.inShape.value(1), layer.inShape.value(2)};
+            const auto rounds = basis::interleavedForwardBackwardSeconds({conv.get(), &replacement}, shape, kRounds, 2);
+            dense += basis::medianOf(rounds[0]);
+            basisTime += basis::medianOf(rounds[1]);
+        }
+        list.append(QJsonObject{{QStringLiteral("index"), e.index},
+                                {QStringLiteral("dense_seconds"), dense},
+                                {QStringLiteral("basis_seconds"), basisTime},
+                                {QStringLiteral("steps"), double(steps)},
+                                {QStringLiteral("seconds_delta"), (basisTime - dense) * double(steps)}});
+    }
+    io::writeJsonAtomic(path, QJsonObject{{QStringLiteral("batch"), double(batch)},
+                                          {QStringLiteral("threads"), threads},
+                                          {QStringLiteral("rounds"), kRounds},
+                                          {QStringLiteral("entries"), list}});
+}
+
 } // namespace
 
 SweepResult runSweep(const SweepParams& params, const QString& outDir, const TrainCallbacks& callbacks,
@@ -366,21 +427,34 @@ SweepResult runSweep(const SweepParams& params, const QString& outDir, const Tra
 {
     plan::SweepPlan sweepPlan = plan::planSweep(params);
     const io::FolderLock folderLock(outDir);
-    files::writeOrCheckSweepFile(outDir, plan::sweepFileJson(sweepPlan.kind, params.train, params.basis,
-                                                             sweepPlan.skipEpochs, toJson(params), sweepPlan.entries,
-                                                             true));
+    QJsonObject sweepFile = plan::sweepFileJson(sweepPlan.kind, params.train, params.basis, sweepPlan.skipEpochs, toJson(params),
+                                                sweepPlan.entries, true);
+    if (params.seeds != 1)
+        sweepFile.insert(QStringLiteral("seeds"), params.seeds);
+    files::writeOrCheckSweepFile(outDir, sweepFile);
     const int share = plan::threadShare(params.train.threads, params.workers);
     const QDir root(outDir);
+    // The units: (run, seed) pairs, seed by seed — the baseline and every entry with seed 1, then with
+    // seed 2, … — so that a stopped sweep holds complete pairs for as many seeds as possible.
     QVector<PlannedRun> runs;
-    runs.push_back(PlannedRun{QStringLiteral("baseline"), root.filePath(files::kBaselineDir), true, {}});
-    for (plan::PlannedEntry& e : sweepPlan.entries) {
-        PlannedRun run;
-        run.label = sweepPlan.kind == SweepKind::Groups ? QStringLiteral("group %1").arg(e.name)
-                                                        : QStringLiteral("layer %1 (%2)").arg(e.index).arg(e.name);
-        run.dir = root.filePath(e.runDir);
-        run.basisParams = e.job;
-        run.basisParams.train.threads = share;
-        runs.push_back(run);
+    for (int seed = 0; seed < params.seeds; ++seed) {
+        PlannedRun base{QStringLiteral("baseline") + files::seedLabel(seed), root.filePath(files::seedRunDir(files::kBaselineDir, seed)),
+                        true, {}};
+        base.basisParams.train = params.train;
+        base.basisParams.train.seed = params.train.seed + quint64(seed);
+        base.basisParams.train.threads = share;
+        runs.push_back(base);
+        for (plan::PlannedEntry& e : sweepPlan.entries) {
+            PlannedRun run;
+            run.label = (sweepPlan.kind == SweepKind::Groups ? QStringLiteral("group %1").arg(e.name)
+                                                             : QStringLiteral("layer %1 (%2)").arg(e.index).arg(e.name))
+                + files::seedLabel(seed);
+            run.dir = root.filePath(files::seedRunDir(e.runDir, seed));
+            run.basisParams = e.job;
+            run.basisParams.train.seed = params.train.seed + quint64(seed);
+            run.basisParams.train.threads = share;
+            runs.push_back(run);
+        }
     }
     // Finished runs are left exactly as they are; damaged ones are re-run (repairRunFolder).
     QStringList repairs;
@@ -434,9 +508,7 @@ SweepResult runSweep(const SweepParams& params, const QString& outDir, const Tra
             try {
                 TrainSummary summary;
                 if (run.baseline) {
-                    TrainParams train = params.train;
-                    train.threads = share;
-                    summary = runTraining(train, run.dir, true, cb, &stop);
+                    summary = runTraining(run.basisParams.train, run.dir, true, cb, &stop);
                 } else {
                     summary = basis::runBasisTraining(run.basisParams, run.dir, true, cb, &stop);
                 }
@@ -494,6 +566,11 @@ SweepResult runSweep(const SweepParams& params, const QString& outDir, const Tra
     }
     if (firstError)
         std::rethrow_exception(firstError);
+    bool allDone = !(cancel && cancel->load());
+    for (const PlannedRun& run : runs)
+        allDone = allDone && QFileInfo::exists(QDir(run.dir).filePath(files::kSummaryFile));
+    if (allDone)
+        writeTiming(params, sweepPlan, outDir, share, progress);
     files::writeSensitivityFiles(outDir);
     if (!QFileInfo::exists(QDir(runs.front().dir).filePath(files::kSummaryFile)))
         return partialResult(outDir, sweepPlan.kind, runs);

@@ -29,9 +29,14 @@ struct SweepParams {
     basis::BasisSpec basis;      ///< the same basis size/form/init in every run (paper A fixes it too)
     int skipEpochs = 0;          ///< epochs with basis convs (skip, §4.2); 0: basis convs for all epochs
     int workers = 1;             ///< runs trained at the same time
+    /// Seeds per run (K ≥ 1): the baseline and every entry train K times, seed s of an entry paired with
+    /// seed s of the baseline (train.seed + s; the data subset stays the same), so a drop is the mean of K
+    /// paired differences with a 95 % interval and the baseline's seed spread is the noise floor.
+    int seeds = 1;
 };
 
-/// {"train", "layers", "groups": [{"name", "layers"}], "basis", "skip_epochs", "workers"}.
+/// {"train", "layers", "groups": [{"name", "layers"}], "basis", "skip_epochs", "workers"}, and "seeds" when
+/// it is more than one (so sweep folders of one seed written before the option existed still resume).
 QJsonObject toJson(const SweepParams& params);
 /// Inverse of toJson; missing keys keep the defaults; throws ranklab::Error on invalid basis values.
 SweepParams sweepParamsFromJson(const QJsonObject& json);
@@ -44,8 +49,10 @@ LayerGroup parseLayerGroup(const QString& text);
 ///   outDir/baseline/             the baseline run (runTraining's run folder)
 ///   outDir/layer-NN/             one basis-train run per layer (runBasisTraining, that layer only), or
 ///   outDir/group-NAME/           one per group
+///   outDir/RUN-seedS/            with --seeds K > 1: seed S (2..K) of each of the above (seed 1 keeps the name)
 ///   outDir/sensitivity.csv/.json the table (sensitivityCsv/sensitivityJson), rewritten after every run
-/// Every run lands in its own folder as it finishes. Calling runSweep again on the same folder (after a
+/// The units are (entry, seed) pairs, run seed by seed (every entry's first seed before any second one),
+/// so a stopped sweep has usable paired drops as early as possible. Every run lands in its own folder as it finishes. Calling runSweep again on the same folder (after a
 /// cancel, crash or kill) skips finished runs without touching them, resumes an interrupted run from its
 /// last finished epoch (the trainer's resume) and starts the rest. A folder holding a sweep of another
 /// model, size, basis or schedule is refused with one sentence before anything is written.

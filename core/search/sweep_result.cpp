@@ -7,6 +7,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QHash>
 #include <QJsonArray>
 
 #include "core/error.h"
@@ -70,10 +71,11 @@ struct RunRead {
     double accuracy = 0, loss = 0, seconds = 0;
     qint64 params = 0;
     double reconstructionError = -1;
+    double testAccuracy = -1; ///< the test split's top-1 when `accuracy` is the validation split's
 };
 
 RunRead readTrainedRun(const QString& runDir, const QJsonObject& sweepTrain, const QJsonObject& expectedJob,
-                       bool basisRun)
+                       bool basisRun, bool onValidation)
 {
     const QDir dir(runDir);
     const QString summaryPath = dir.filePath(files::kSummaryFile);
@@ -98,10 +100,16 @@ RunRead readTrainedRun(const QString& runDir, const QJsonObject& sweepTrain, con
     RunRead r;
     r.accuracy = requiredNumber(summary, QStringLiteral("final_test_top1"), summaryPath);
     r.loss = requiredNumber(summary, QStringLiteral("final_test_loss"), summaryPath);
+    if (onValidation) {
+        // Choices are made on the validation split; the test split is kept for the report.
+        r.testAccuracy = r.accuracy;
+        r.accuracy = requiredNumber(summary, QStringLiteral("final_val_top1"), summaryPath);
+        r.loss = requiredNumber(summary, QStringLiteral("final_val_loss"), summaryPath);
+    }
     r.seconds = requiredNumber(summary, QStringLiteral("train_seconds"), summaryPath);
     r.params = requiredCount(summary, basisRun ? QStringLiteral("basis_params") : QStringLiteral("params"), summaryPath);
     if (r.accuracy < 0 || r.accuracy > 1 || r.seconds < 0 || r.seconds > kMaxRunSeconds || r.params <= 0
-        || r.params > kMaxRunParams)
+        || r.params > kMaxRunParams || r.testAccuracy > 1)
         throw Error(QStringLiteral("%1 holds impossible figures").arg(summaryPath));
     if (basisRun) {
         double sum = 0;
@@ -168,6 +176,87 @@ QVector<double> averageRanks(const QVector<double>& x)
 
 } // namespace
 
+double tQuantile975(int dof)
+{
+    static const double table[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                   2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+                                   2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+    if (dof < 1)
+        return std::numeric_limits<double>::quiet_NaN();
+    if (dof <= 30)
+        return table[dof - 1];
+    return 1.959964 + 2.4 / dof; // within 0.002 of the exact quantile beyond 30
+}
+
+SampleStats sampleStats(const QVector<double>& values)
+{
+    SampleStats st;
+    st.n = int(values.size());
+    if (st.n == 0)
+        return st;
+    st.mean = std::accumulate(values.begin(), values.end(), 0.0) / st.n;
+    if (st.n < 2)
+        return st;
+    double ss = 0;
+    for (double v : values)
+        ss += (v - st.mean) * (v - st.mean);
+    st.sd = std::sqrt(ss / (st.n - 1));
+    st.halfWidth = tQuantile975(st.n - 1) * st.sd / std::sqrt(double(st.n));
+    return st;
+}
+
+QString sweepSplitName(const SweepResult& r)
+{
+    if (r.kind == SweepKind::Proxy)
+        return QStringLiteral("proxy evaluation images");
+    return r.onValidation ? QStringLiteral("validation") : QStringLiteral("test");
+}
+
+SweepVerdict sweepVerdict(const SweepResult& r)
+{
+    SweepVerdict v;
+    v.entries = int(r.entries.size());
+    int withInterval = 0, minSeeds = 0;
+    for (const LayerSensitivity& s : r.entries) {
+        if (s.accDropCi >= 0) {
+            ++withInterval;
+            minSeeds = minSeeds == 0 ? s.seeds : std::min(minSeeds, s.seeds);
+        }
+        if (s.distinguishable())
+            ++v.separated;
+    }
+    v.canTell = v.separated > 0;
+    const QString what = r.kind == SweepKind::Groups ? QStringLiteral("groups") : QStringLiteral("layers");
+    if (v.entries == 0) {
+        v.sentence = QStringLiteral("No entry has finished yet: there is nothing to tell apart.");
+    } else if (r.kind == SweepKind::Proxy) {
+        v.canTell = true; // a proxy's score is one deterministic evaluation; its agreement is measured by ρ
+        v.sentence = QStringLiteral("A proxy sweep ranks by a training-free score without seed repeats; check its agreement with "
+                                    "a seeded sweep (Spearman ρ) before trusting its order.");
+    } else if (withInterval == 0) {
+        v.sentence = QStringLiteral("Each run trained with one seed, so no drop carries an interval and differences smaller than the "
+                                    "seed noise cannot be told apart; run the sweep with --seeds 3 or more before choosing %1.")
+                         .arg(what);
+    } else if (!v.canTell) {
+        const QString floor = r.baseline.accuracySd >= 0
+                                  ? QStringLiteral(" (the baseline alone varies by ±%1 pt between seeds)").arg(100 * r.baseline.accuracySd, 0, 'f', 2)
+                                  : QString();
+        v.sentence = QStringLiteral("None of the %1 entries differs from the baseline beyond its 95 % interval over %2 seeds%3: at "
+                                    "this budget the sweep cannot tell its %4 apart, and a front built on it is noise; add seeds "
+                                    "or epochs.")
+                         .arg(v.entries)
+                         .arg(minSeeds)
+                         .arg(floor, what);
+    } else {
+        v.sentence = QStringLiteral("%1 of %2 entries differ from the baseline beyond their 95 % interval over %3 seeds; the others "
+                                    "are within seed noise.")
+                         .arg(v.separated)
+                         .arg(v.entries)
+                         .arg(minSeeds);
+    }
+    return v;
+}
+
 QString sweepKindName(SweepKind kind)
 {
     switch (kind) {
@@ -215,24 +304,61 @@ SweepResult loadSweep(const QString& dir)
     result.params = sweep.value(QStringLiteral("params")).toObject();
     const QJsonObject sweepTrain = result.params.value(QStringLiteral("train")).toObject();
     const QJsonArray entries = sweep.value(QStringLiteral("entries")).toArray();
+    result.plannedEntries = int(entries.size());
     if (result.model.name.isEmpty() || sweepTrain.isEmpty() || entries.isEmpty())
         throw Error(QStringLiteral("%1 is corrupt: it lacks the model, the parameters or the entries.").arg(sweepPath));
 
-    // The baseline: without it there is no accuracy drop to compute.
+    // A validation split (--val-subset) makes the drops the validation split's; the test split only reports.
+    result.onValidation = sweepTrain.value(QStringLiteral("data")).toObject().value(QStringLiteral("val_subset")).toInt(0) > 0
+        && result.kind != SweepKind::Proxy;
+    result.seeds = std::max(1, sweep.value(QStringLiteral("seeds")).toInt(1));
+    if (result.seeds > 1000) // --seeds allows 100: a larger count is a damaged file, not a plan
+        throw Error(QStringLiteral("%1 is corrupt: it asks for %2 seeds per run.").arg(sweepPath).arg(result.seeds));
+    const int K = result.seeds;
+    const auto seedLabelOf = [](const QString& label, int seed) { return label + files::seedLabel(seed); };
+
+    // The baseline: without its first seed there is no accuracy drop to compute.
     const QString baselineDir = root.filePath(files::kBaselineDir);
     if (!QFileInfo::exists(QDir(baselineDir).filePath(files::kSummaryFile)))
         throw Error(QStringLiteral("the sweep in %1 has no finished baseline run (%2); run the sweep again to finish it.")
                         .arg(dir, baselineDir));
-    RunRead base;
-    try {
-        base = readTrainedRun(baselineDir, sweepTrain, QJsonObject{}, false);
-    } catch (const Error& e) {
-        throw Error(QStringLiteral("the baseline run of the sweep in %1 cannot be used: %2.").arg(dir, QString::fromUtf8(e.what())));
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    QVector<RunRead> baseSeeds(K);
+    QVector<bool> baseDone(K, false);
+    for (int seed = 0; seed < K; ++seed) {
+        const QString seedDir = root.filePath(files::seedRunDir(files::kBaselineDir, seed));
+        if (!QFileInfo::exists(QDir(seedDir).filePath(files::kSummaryFile))) {
+            result.pending.push_back(seedLabelOf(QStringLiteral("baseline"), seed));
+            continue;
+        }
+        try {
+            baseSeeds[seed] = readTrainedRun(seedDir, files::trainForSeed(sweepTrain, seed), QJsonObject{}, false, result.onValidation);
+            baseDone[seed] = true;
+        } catch (const Error& e) {
+            if (seed == 0)
+                throw Error(QStringLiteral("the baseline run of the sweep in %1 cannot be used: %2.").arg(dir, QString::fromUtf8(e.what())));
+            result.problems.push_back(QStringLiteral("%1 is left out: %2.").arg(seedLabelOf(QStringLiteral("baseline"), seed), QString::fromUtf8(e.what())));
+        }
     }
-    result.baseline.accuracy = base.accuracy;
-    result.baseline.loss = base.loss;
-    result.baseline.seconds = base.seconds;
-    result.baseline.params = base.params;
+    {
+        QVector<double> acc, loss, secs, test;
+        for (int seed = 0; seed < K; ++seed) {
+            result.baseline.seedAccuracies.push_back(baseDone[seed] ? baseSeeds[seed].accuracy : nan);
+            if (!baseDone[seed])
+                continue;
+            acc.push_back(baseSeeds[seed].accuracy);
+            test.push_back(baseSeeds[seed].testAccuracy);
+            loss.push_back(baseSeeds[seed].loss);
+            secs.push_back(baseSeeds[seed].seconds);
+        }
+        const SampleStats accStats = sampleStats(acc);
+        result.baseline.accuracy = accStats.mean;
+        result.baseline.accuracySd = accStats.sd;
+        result.baseline.loss = sampleStats(loss).mean;
+        result.baseline.seconds = sampleStats(secs).mean;
+        result.baseline.params = baseSeeds[0].params;
+        result.baseline.testAccuracy = result.onValidation ? sampleStats(test).mean : result.baseline.accuracy;
+    }
     result.baseline.runDir = files::kBaselineDir;
     if (result.kind == SweepKind::Proxy) {
         // The proxy's accuracies are measured on its own evaluation batches; so is its baseline accuracy.
@@ -258,58 +384,127 @@ SweepResult loadSweep(const QString& dir)
         const QString label = result.kind == SweepKind::Groups
                                   ? QStringLiteral("group %1").arg(s.name)
                                   : QStringLiteral("layer %1 (%2)").arg(s.index).arg(s.name);
-        const QString path = root.filePath(s.runDir);
-        RunRead r;
-        try {
-            if (result.kind == SweepKind::Proxy) {
-                if (!QFileInfo::exists(path)) {
-                    result.pending.push_back(label);
-                    continue;
-                }
-                r = readProxyEntry(path);
-                s.secondsPredicted = true;
-            } else {
-                if (!QFileInfo::exists(QDir(path).filePath(files::kSummaryFile))) {
-                    result.pending.push_back(label);
-                    continue;
-                }
-                r = readTrainedRun(path, sweepTrain, e.value(QStringLiteral("job")).toObject(), true);
+        if (result.kind == SweepKind::Proxy) {
+            const QString path = root.filePath(s.runDir);
+            if (!QFileInfo::exists(path)) {
+                result.pending.push_back(label);
+                continue;
             }
-        } catch (const Error& err) {
-            result.problems.push_back(
-                QStringLiteral("%1 is left out: %2.").arg(label, QString::fromUtf8(err.what())));
+            RunRead r;
+            try {
+                r = readProxyEntry(path);
+            } catch (const Error& err) {
+                result.problems.push_back(QStringLiteral("%1 is left out: %2.").arg(label, QString::fromUtf8(err.what())));
+                continue;
+            }
+            s.secondsPredicted = true;
+            s.accuracy = r.accuracy;
+            s.testAccuracy = -1; // measured on the proxy's own evaluation images
+            s.loss = r.loss;
+            s.accDrop = result.baseline.accuracy - r.accuracy;
+            s.seconds = r.seconds;
+            s.secondsDelta = r.seconds - result.baseline.seconds;
+            s.params = r.params;
+            s.paramsDelta = r.params - result.baseline.params;
+            s.reconstructionError = r.reconstructionError;
+            s.score = r.loss - result.baseline.loss;
+            result.entries.push_back(s);
             continue;
         }
-        s.accuracy = r.accuracy;
-        s.loss = r.loss;
-        s.accDrop = result.baseline.accuracy - r.accuracy;
-        s.seconds = r.seconds;
-        s.secondsDelta = r.seconds - result.baseline.seconds;
-        s.params = r.params;
-        s.paramsDelta = r.params - result.baseline.params;
-        s.reconstructionError = r.reconstructionError;
-        s.score = result.kind == SweepKind::Proxy ? r.loss - result.baseline.loss : s.accDrop;
+        // Trained entries: seed s of the entry against seed s of the baseline (paired differences).
+        QVector<double> drops, acc, loss, secs, secsDelta, recon, test;
+        qint64 params = 0;
+        for (int seed = 0; seed < K; ++seed) {
+            const QString path = root.filePath(files::seedRunDir(s.runDir, seed));
+            if (!QFileInfo::exists(QDir(path).filePath(files::kSummaryFile))) {
+                result.pending.push_back(seedLabelOf(label, seed));
+                continue;
+            }
+            RunRead r;
+            try {
+                r = readTrainedRun(path, files::trainForSeed(sweepTrain, seed), e.value(QStringLiteral("job")).toObject(), true,
+                                   result.onValidation);
+            } catch (const Error& err) {
+                result.problems.push_back(QStringLiteral("%1 is left out: %2.").arg(seedLabelOf(label, seed), QString::fromUtf8(err.what())));
+                continue;
+            }
+            if (!baseDone[seed])
+                continue; // its baseline seed is pending or left out (listed above)
+            drops.push_back(baseSeeds[seed].accuracy - r.accuracy);
+            acc.push_back(r.accuracy);
+            test.push_back(r.testAccuracy);
+            loss.push_back(r.loss);
+            secs.push_back(r.seconds);
+            secsDelta.push_back(r.seconds - baseSeeds[seed].seconds);
+            if (r.reconstructionError >= 0)
+                recon.push_back(r.reconstructionError);
+            params = r.params;
+        }
+        if (drops.isEmpty())
+            continue;
+        const SampleStats d = sampleStats(drops);
+        s.seeds = d.n;
+        s.accDrop = d.mean;
+        s.accDropSd = d.sd;
+        s.accDropCi = d.halfWidth;
+        s.accuracy = sampleStats(acc).mean;
+        s.testAccuracy = result.onValidation ? sampleStats(test).mean : s.accuracy;
+        s.loss = sampleStats(loss).mean;
+        s.seconds = sampleStats(secs).mean;
+        s.secondsDelta = sampleStats(secsDelta).mean;
+        s.params = params;
+        s.paramsDelta = params - result.baseline.params;
+        s.reconstructionError = recon.isEmpty() ? -1 : sampleStats(recon).mean;
+        s.score = s.accDrop;
         result.entries.push_back(s);
     }
+    // The interleaved per-layer timing, once every run has finished (runSweep writes it).
+    const QString timingPath = root.filePath(files::kTimingFile);
+    if (result.kind != SweepKind::Proxy && QFileInfo::exists(timingPath)) {
+        try {
+            QHash<int, double> deltas;
+            for (const QJsonValue& v : io::readJsonObject(timingPath).value(QStringLiteral("entries")).toArray()) {
+                const QJsonObject o = v.toObject();
+                const double d = requiredNumber(o, QStringLiteral("seconds_delta"), timingPath);
+                if (std::abs(d) > kMaxRunSeconds)
+                    throw Error(QStringLiteral("%1 holds an impossible time").arg(timingPath));
+                deltas.insert(o.value(QStringLiteral("index")).toInt(), d);
+            }
+            result.timed = !result.entries.isEmpty();
+            for (LayerSensitivity& s : result.entries) {
+                s.timed = deltas.contains(s.index);
+                s.secondsDeltaTimed = deltas.value(s.index);
+                result.timed = result.timed && s.timed;
+            }
+        } catch (const Error& e) {
+            result.problems.push_back(QStringLiteral("the per-layer timing is left out: %1.").arg(QString::fromUtf8(e.what())));
+        }
+    }
     return result;
+}
+
+double timeDelta(const SweepResult& sweep, const LayerSensitivity& entry)
+{
+    return sweep.timed && entry.timed ? entry.secondsDeltaTimed : entry.secondsDelta;
 }
 
 QByteArray sensitivityCsv(const SweepResult& result)
 {
     QString csv = QStringLiteral(
         "index,name,layers,accuracy,acc_drop,seconds,seconds_delta,params,params_delta,score,reconstruction_error,run_dir,"
-        "status\n");
+        "seeds,acc_drop_ci,status\n");
     const SweepBaseline& b = result.baseline;
-    csv += QStringLiteral("0,baseline,,%1,0,%2,0,%3,0,0,0,%4,done\n")
+    csv += QStringLiteral("0,baseline,,%1,0,%2,0,%3,0,0,0,%4,%5,,done\n")
                .arg(b.accuracy, 0, 'g', 10)
                .arg(b.seconds, 0, 'g', 10)
                .arg(b.params)
-               .arg(csvField(b.runDir));
+               .arg(csvField(b.runDir))
+               .arg(result.seeds);
     for (const LayerSensitivity& s : result.entries) {
         QStringList layers;
         for (int l : s.layers)
             layers.push_back(QString::number(l));
-        csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,done\n")
+        csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,done\n")
                    .arg(s.index)
                    .arg(csvField(s.name), layers.join(QLatin1Char(' ')))
                    .arg(s.accuracy, 0, 'g', 10)
@@ -320,14 +515,16 @@ QByteArray sensitivityCsv(const SweepResult& result)
                    .arg(s.paramsDelta)
                    .arg(s.score, 0, 'g', 10)
                    .arg(s.reconstructionError, 0, 'g', 10)
-                   .arg(csvField(s.runDir));
+                   .arg(csvField(s.runDir))
+                   .arg(s.seeds)
+                   .arg(s.accDropCi >= 0 ? QString::number(s.accDropCi, 'g', 10) : QString());
     }
     // A sweep that stopped or failed part-way says so in the table itself: one row per entry still to run
     // ("pending") and per entry whose files could not be read ("unreadable"), figures left empty.
     for (const QString& label : result.pending)
-        csv += QStringLiteral(",%1,,,,,,,,,,,pending\n").arg(csvField(label));
+        csv += QStringLiteral(",%1,,,,,,,,,,,,,pending\n").arg(csvField(label));
     for (const QString& problem : result.problems)
-        csv += QStringLiteral(",%1,,,,,,,,,,,unreadable\n").arg(csvField(problem));
+        csv += QStringLiteral(",%1,,,,,,,,,,,,,unreadable\n").arg(csvField(problem));
     return csv.toUtf8();
 }
 
@@ -348,7 +545,13 @@ QJsonObject sensitivityJson(const SweepResult& result)
                                    {QStringLiteral("seconds_predicted"), s.secondsPredicted},
                                    {QStringLiteral("score"), s.score},
                                    {QStringLiteral("reconstruction_error"), s.reconstructionError},
-                                   {QStringLiteral("run_dir"), s.runDir}});
+                                   {QStringLiteral("run_dir"), s.runDir},
+                                   {QStringLiteral("seeds"), s.seeds},
+                                   {QStringLiteral("acc_drop_sd"), s.accDropSd},
+                                   {QStringLiteral("acc_drop_ci"), s.accDropCi},
+                                   {QStringLiteral("distinguishable"), s.distinguishable()},
+                                   {QStringLiteral("test_accuracy"), s.testAccuracy},
+                                   {QStringLiteral("seconds_delta_timed"), s.timed ? QJsonValue(s.secondsDeltaTimed) : QJsonValue()}});
     const SweepBaseline& b = result.baseline;
     QJsonObject json{{QStringLiteral("kind"), sweepKindName(result.kind)},
                        {QStringLiteral("model"), files::modelIdentity(result.model)},
@@ -360,12 +563,18 @@ QJsonObject sensitivityJson(const SweepResult& result)
                                                                 {QStringLiteral("loss"), b.loss},
                                                                 {QStringLiteral("seconds"), b.seconds},
                                                                 {QStringLiteral("params"), double(b.params)},
-                                                                {QStringLiteral("run_dir"), b.runDir}}},
+                                                                {QStringLiteral("run_dir"), b.runDir},
+                                                                {QStringLiteral("accuracy_sd"), b.accuracySd},
+                                                                {QStringLiteral("test_accuracy"), b.testAccuracy}}},
                        {QStringLiteral("entries"), entries},
                        {QStringLiteral("pending"), QJsonArray::fromStringList(result.pending)},
                        {QStringLiteral("problems"), QJsonArray::fromStringList(result.problems)}};
     if (!result.method.isEmpty())
         json.insert(QStringLiteral("method"), result.method);
+    json.insert(QStringLiteral("seeds"), result.seeds);
+    json.insert(QStringLiteral("split"), sweepSplitName(result));
+    json.insert(QStringLiteral("timed"), result.timed);
+    json.insert(QStringLiteral("verdict"), sweepVerdict(result).sentence);
     return json;
 }
 
@@ -398,6 +607,23 @@ QString layerRunDir(int index)
 QString groupRunDir(const QString& name)
 {
     return QStringLiteral("group-") + name;
+}
+
+QString seedRunDir(const QString& runDir, int seed)
+{
+    return seed == 0 ? runDir : QStringLiteral("%1-seed%2").arg(runDir).arg(seed + 1);
+}
+
+QJsonObject trainForSeed(QJsonObject train, int seed)
+{
+    if (seed != 0)
+        train.insert(QStringLiteral("seed"), QString::number(train.value(QStringLiteral("seed")).toString().toULongLong() + quint64(seed)));
+    return train;
+}
+
+QString seedLabel(int seed)
+{
+    return seed == 0 ? QString() : QStringLiteral(" seed %1").arg(seed + 1);
 }
 
 QJsonObject modelIdentity(const ModelSpec& model)
@@ -440,8 +666,20 @@ void writeOrCheckSweepFile(const QString& dir, const QJsonObject& sweepJson)
                         .arg(printableText(oldBasis.value(QStringLiteral("form")).toString()))
                         .arg(newBasis.value(QStringLiteral("size")).toDouble())
                         .arg(printableText(newBasis.value(QStringLiteral("form")).toString())));
+    // Seeds may grow (a resume with more --seeds adds seed runs; the first seeds' runs stay what they were),
+    // never shrink (the extra seeds' runs would be left in the folder, silently unused).
+    const int oldSeeds = std::max(1, old.value(QStringLiteral("seeds")).toInt(1));
+    const int newSeeds = std::max(1, sweepJson.value(QStringLiteral("seeds")).toInt(1));
+    if (newSeeds < oldSeeds)
+        throw Error(QStringLiteral("%1 holds a sweep of %2 seeds per run, not %3; resume it with --seeds %2 (or more, to add "
+                                   "seeds) or choose another --out.")
+                        .arg(dir)
+                        .arg(oldSeeds)
+                        .arg(newSeeds));
     const auto comparable = [](QJsonObject sweep) {
+        sweep.remove(QStringLiteral("seeds"));
         QJsonObject params = sweep.value(QStringLiteral("params")).toObject();
+        params.remove(QStringLiteral("seeds"));
         params.remove(QStringLiteral("workers"));
         QJsonObject train = params.value(QStringLiteral("train")).toObject();
         train.remove(QStringLiteral("threads"));
@@ -454,6 +692,8 @@ void writeOrCheckSweepFile(const QString& dir, const QJsonObject& sweepJson)
         throw Error(QStringLiteral("%1 holds a sweep with other layers, data or training options; resume it with the same "
                                    "options or choose another --out.")
                         .arg(dir));
+    if (newSeeds > oldSeeds)
+        io::writeJsonAtomic(path, sweepJson);
 }
 
 void writeSensitivityFiles(const QString& dir)

@@ -62,8 +62,11 @@ QVector<ValidationRow> runValidation(const SweepResult& sweep, const QVector<QVe
         const TrainSummary s = basis::runBasisTraining(params, root.filePath(row.runDir), true, callbacks, cancel);
         if (s.status != QLatin1String("completed"))
             break;
-        row.accuracy = s.finalTestTop1;
-        row.accDrop = sweep.baseline.accuracy - s.finalTestTop1;
+        // The measured drop on the split the estimate came from (validation when the sweep had one); the test
+        // split's accuracy beside it, for the report.
+        row.accuracy = sweep.onValidation ? s.finalValTop1 : s.finalTestTop1;
+        row.testAccuracy = s.finalTestTop1;
+        row.accDrop = sweep.baseline.accuracy - row.accuracy;
         row.seconds = s.trainSeconds;
         row.basisParams = qint64(s.extra.value(QStringLiteral("basis_params")).toDouble());
         rows.push_back(row);
@@ -74,6 +77,7 @@ QVector<ValidationRow> runValidation(const SweepResult& sweep, const QVector<QVe
         io::writeJsonAtomic(root.filePath(QStringLiteral("validation.json")),
                             QJsonObject{{QStringLiteral("sweep"), QFileInfo(sweep.dir).absoluteFilePath()},
                                         {QStringLiteral("skip_epochs"), skipEpochs},
+                                        {QStringLiteral("split"), sweepSplitName(sweep)},
                                         {QStringLiteral("baseline_accuracy"), sweep.baseline.accuracy},
                                         {QStringLiteral("baseline_seconds"), sweep.baseline.seconds},
                                         {QStringLiteral("points"), list}});
@@ -114,7 +118,8 @@ const JsonFields<ValidationRow>& rowFields()
                               .add("acc_drop", &ValidationRow::accDrop)
                               .add("seconds", &ValidationRow::seconds)
                               .add("basis_params", &ValidationRow::basisParams)
-                              .add("run_dir", &ValidationRow::runDir);
+                              .add("run_dir", &ValidationRow::runDir)
+                              .add("test_accuracy", &ValidationRow::testAccuracy);
     return f;
 }
 } // namespace

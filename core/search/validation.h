@@ -18,7 +18,8 @@ namespace ranklab::search {
 struct ValidationRow {
     QVector<int> layers;                 ///< registry indices trained with basis convs
     CompoundEstimate mean, sum;          ///< the paper's rule and the sum-of-deltas rule
-    double accuracy = 0;                 ///< measured final test top-1
+    double accuracy = 0;                 ///< measured final top-1 on the sweep's split (validation or test)
+    double testAccuracy = 0;             ///< measured final test top-1 (the report)
     double accDrop = 0;                  ///< sweep baseline accuracy − measured accuracy
     double seconds = 0;                  ///< measured training time (both phases), seconds
     qint64 basisParams = 0;              ///< measured parameters during the basis phase

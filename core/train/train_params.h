@@ -72,6 +72,8 @@ struct TrainSummary {
     int epochsDone = 0;
     double finalTestTop1 = 0, finalTestTop5 = 0, finalTestLoss = 0;
     double bestTestTop1 = 0;
+    /// Top-1 and loss of the final model on the validation split (DataSpec::valSubset); -1 without one.
+    double finalValTop1 = -1, finalValLoss = -1;
     double trainSeconds = 0;      ///< sum over epochs (training part only)
     double totalSeconds = 0;
     qint64 params = 0;

@@ -72,7 +72,10 @@ const JsonFields<DataSpec>& dataFields()
                               .add("channels", &DataSpec::channels)
                               .add("augment", &DataSpec::augment)
                               .add("crop_padding", &DataSpec::cropPadding)
-                              .add("test_fraction", &DataSpec::testFraction);
+                              .add("test_fraction", &DataSpec::testFraction)
+                              // Only when set, so params.json of runs made before the option compare equal on resume.
+                              .custom("val_subset", [](const DataSpec& d) { return d.valSubset > 0 ? QJsonValue(d.valSubset) : QJsonValue(QJsonValue::Undefined); },
+                                      [](DataSpec& d, const QJsonValue& v) { d.valSubset = v.toInt(0); });
     return f;
 }
 } // namespace
@@ -146,6 +149,11 @@ TrainParams trainParamsFromJson(const QJsonObject& json)
 }
 
 namespace {
+QJsonValue valueIfMeasured(double v)
+{
+    return v < 0 ? QJsonValue(QJsonValue::Undefined) : QJsonValue(v);
+}
+
 const JsonFields<TrainSummary>& summaryFields()
 {
     static const auto f = JsonFields<TrainSummary>()
@@ -158,7 +166,12 @@ const JsonFields<TrainSummary>& summaryFields()
                               .add("train_seconds", &TrainSummary::trainSeconds)
                               .add("total_seconds", &TrainSummary::totalSeconds)
                               .add("params", &TrainSummary::params)
-                              .add("weights", &TrainSummary::weightsPath);
+                              .add("weights", &TrainSummary::weightsPath)
+                              // Only runs with a validation split have these (and older readers never see a null).
+                              .custom("final_val_top1", [](const TrainSummary& s) { return valueIfMeasured(s.finalValTop1); },
+                                      [](TrainSummary& s, const QJsonValue& v) { s.finalValTop1 = v.toDouble(-1); })
+                              .custom("final_val_loss", [](const TrainSummary& s) { return valueIfMeasured(s.finalValLoss); },
+                                      [](TrainSummary& s, const QJsonValue& v) { s.finalValLoss = v.toDouble(-1); });
     return f;
 }
 } // namespace
@@ -507,6 +520,14 @@ TrainSummary TrainSession::run(bool resume, const TrainHooks& hooks)
     summary.totalSeconds = secondsBefore_ + secondsSince(invocationStart_);
     if (hooks.summaryExtra)
         summary.extra = hooks.summaryExtra(*this);
+    if (summary.status == QLatin1String("completed") && data_.val.size() > 0) {
+        // The held-out validation split (DataSpec::valSubset): what choices are made on; the test split reports.
+        data::BatchLoader valLoader(data_.val, data_.norm, data_.outChannels, params_.evalBatchSize, false, false, 0, params_.seed);
+        const EvalResult val = evaluate(*model_, valLoader, {}, cancel_);
+        summary.finalValTop1 = val.top1;
+        summary.finalValLoss = val.loss;
+        log(QStringLiteral("validation split (%1 images): top-1 %2%").arg(data_.val.size()).arg(100 * val.top1, 0, 'f', 2));
+    }
     if (summary.status == QLatin1String("completed")) {
         io::Checkpoint weights;
         weights.model = io::moduleStateDict(*model_);

@@ -1,5 +1,7 @@
 // `pareto`: compound estimates and the exact Pareto front of a sweep's layers (paper A §3.2, §4.4,
 // Fig. 10); --validate trains front points for real (Fig. 11).
+#include <algorithm>
+
 #include <QJsonArray>
 
 #include "core/io/atomic_file.h"
@@ -27,8 +29,10 @@ JobKind paretoKind()
         .choice(QStringLiteral("objective"), {QStringLiteral("time"), QStringLiteral("size")},
                 QStringLiteral("second objective next to the accuracy drop"), QStringLiteral("time"))
         .noun(QStringLiteral("objective"))
-        .choice(QStringLiteral("rule"), {QStringLiteral("mean"), QStringLiteral("sum")},
-                QStringLiteral("compound estimate: mean over layers (the paper's) or sum of deltas"), QStringLiteral("mean"))
+        .choice(QStringLiteral("rule"), {QStringLiteral("sum"), QStringLiteral("mean")},
+                QStringLiteral("compound estimate: sum (baseline + the chosen entries' deltas: a model of the combination) or mean "
+                               "(paper A §3.2: the summed deltas over L, the entries considered; figures 1/L of the sum's)"),
+                QStringLiteral("sum"))
         .noun(QStringLiteral("rule"))
         .choice(QStringLiteral("method"), {QStringLiteral("auto"), QStringLiteral("enumerate"), QStringLiteral("merge")},
                 QStringLiteral("auto, enumerate (all 2^L, L <= 24) or merge (frontier merge, any L); both exact"), QStringLiteral("auto"))
@@ -73,15 +77,52 @@ JobKind paretoKind()
         QJsonObject& json = result.report;
         json = search::toJson(front, sweep.baseline);
         json.insert(QStringLiteral("sweep_kind"), search::sweepKindName(sweep.kind));
-        const auto pointOrNull = [&front](int i) { return i < 0 ? QJsonValue() : QJsonValue(search::toJson(front.points[i])); };
+        // Whether the sweep can tell its layers apart at all: said before any front is offered.
+        const search::SweepVerdict verdict = search::sweepVerdict(sweep);
+        json.insert(QStringLiteral("verdict"), verdict.sentence);
+        json.insert(QStringLiteral("separates"), verdict.canTell);
         const QString unit = objective == search::Objective::Time ? QStringLiteral("s") : QStringLiteral("params");
-        const auto describe = [](const search::CompoundEstimate& e) {
+        // A groups sweep's entries are groups: points name them, and the layers they stand for are the union
+        // of their conv layers (what basis-train --layers takes).
+        const bool groups = sweep.kind == search::SweepKind::Groups;
+        const auto entryOf = [&sweep](int index) -> const search::LayerSensitivity* {
+            for (const search::LayerSensitivity& s : sweep.entries)
+                if (s.index == index)
+                    return &s;
+            return nullptr;
+        };
+        const auto convLayers = [&](const search::CompoundEstimate& e) {
+            QVector<int> out;
+            for (int i : e.layers)
+                if (const search::LayerSensitivity* s = entryOf(i))
+                    out += s->layers;
+            std::sort(out.begin(), out.end());
+            out.erase(std::unique(out.begin(), out.end()), out.end());
+            return out;
+        };
+        const auto pointOrNull = [&](int i) {
+            if (i < 0)
+                return QJsonValue();
+            QJsonObject o = search::toJson(front.points[i]);
+            if (groups) {
+                QJsonArray conv;
+                for (int l : convLayers(front.points[i]))
+                    conv.append(l);
+                o.insert(QStringLiteral("conv_layers"), conv);
+            }
+            return QJsonValue(o);
+        };
+        const auto describe = [&](const search::CompoundEstimate& e) {
             QStringList layers;
-            for (int l : e.layers)
-                layers.push_back(QString::number(l));
-            return QStringLiteral("{%1}: drop %2 pt, time %3 s, size %4")
+            for (int l : e.layers) {
+                const search::LayerSensitivity* s = groups ? entryOf(l) : nullptr;
+                layers.push_back(s ? s->name : QString::number(l));
+            }
+            const QString interval = e.accDropCi > 0 ? QStringLiteral(" ± %1").arg(100 * e.accDropCi, 0, 'f', 3) : QString();
+            return QStringLiteral("{%1}: drop %2%3 pt, time %4 s, size %5")
                 .arg(layers.join(QLatin1Char(',')))
                 .arg(100 * e.accDrop, 0, 'f', 3)
+                .arg(interval)
                 .arg(e.seconds, 0, 'f', 2)
                 .arg(e.params, 0, 'f', 0);
         };
@@ -162,16 +203,25 @@ JobKind paretoKind()
             if (choice < 0 || front.points[choice].layers.isEmpty())
                 throw Error(QStringLiteral("no combination of layers meets the %1 limit, so there are no layers to print.")
                                 .arg(hasMaxDrop ? QStringLiteral("--max-drop") : QStringLiteral("--max-cost")));
+            if (!verdict.canTell)
+                context.warn(verdict.sentence); // scripts read stdout; the doubt goes to stderr
             QStringList layers;
-            for (int l : front.points[choice].layers)
+            for (int l : groups ? convLayers(front.points[choice]) : front.points[choice].layers)
                 layers.push_back(QString::number(l));
             result.text = layers.join(QLatin1Char(',')) + QLatin1Char('\n');
             result.plainOutput = true; // only the layers, even with --json (scripts read them)
             return result;
         }
-        result.text = format("baseline: accuracy %.2f%%, time %.2f s, size %lld params; %d entries, %s rule, %s\n", 100 * sweep.baseline.accuracy,
+        result.text = format("baseline: accuracy %.2f%%, time %.2f s, size %lld params; %d entries, %s\n", 100 * sweep.baseline.accuracy,
                              sweep.baseline.seconds, static_cast<long long>(sweep.baseline.params), front.entryCount,
-                             qPrintable(search::ruleName(rule)), qPrintable(search::methodName(front.method)));
+                             qPrintable(search::methodName(front.method)));
+        result.text += rule == search::CompoundRule::Sum
+                           ? QStringLiteral("estimates by the sum rule: baseline + the chosen entries' deltas\n")
+                           : QStringLiteral("estimates by the paper's mean rule: the chosen entries' deltas summed and divided by L = %1 "
+                                            "(the entries the sweep planned), so every drop, time and size change is 1/%1 of the sum "
+                                            "rule's\n")
+                                 .arg(search::consideredEntries(sweep));
+        result.text += verdict.sentence + QLatin1Char('\n');
         result.text += format("Pareto front (accuracy drop vs %s), %lld points:\n", qPrintable(search::objectiveName(objective)),
                               static_cast<long long>(front.points.size()));
         for (const search::CompoundEstimate& e : front.points)

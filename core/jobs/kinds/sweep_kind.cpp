@@ -42,7 +42,11 @@ JobKind trainedSweepKind(bool groups)
         .integer(QStringLiteral("skip"), QStringLiteral("EPOCHS"), QStringLiteral("epochs with basis convs before composing back (default: all epochs)"),
                  {}, 1, 100000)
         .integer(QStringLiteral("workers"), QStringLiteral("N"), QStringLiteral("runs trained at the same time; --threads is split between them"),
-                 QStringLiteral("1"), 1, 256);
+                 QStringLiteral("1"), 1, 256)
+        .integer(QStringLiteral("seeds"), QStringLiteral("K"),
+                 QStringLiteral("seeds per run: the baseline and every entry train K times (seed s paired with seed s), giving each drop "
+                                "a 95% interval and the baseline's spread as the noise floor; a resume may raise K"),
+                 QStringLiteral("1"), 1, 100);
     addTrainerParams(k.schema);
     k.completionFiles = {QStringLiteral("sensitivity.json")};
     k.runFolderParam = QStringLiteral("out");
@@ -65,6 +69,7 @@ JobKind trainedSweepKind(bool groups)
         if (p.isSet(QStringLiteral("skip")))
             params.skipEpochs = p.intValue(QStringLiteral("skip"), 1, params.train.epochs);
         params.workers = p.intValue(QStringLiteral("workers"));
+        params.seeds = p.intValue(QStringLiteral("seeds"));
         const QString out = p.required(QStringLiteral("out"));
         checkSweepResume(p, out);
         const search::SweepResult sweep = search::runSweep(params, out, context.trainCallbacks(), context.cancelFlag());

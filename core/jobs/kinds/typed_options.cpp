@@ -83,6 +83,7 @@ Params sweepOptions(const search::SweepParams& params)
     if (params.skipEpochs > 0)
         p.set(QStringLiteral("skip"), QString::number(params.skipEpochs));
     p.set(QStringLiteral("workers"), QString::number(params.workers));
+    p.set(QStringLiteral("seeds"), QString::number(params.seeds));
     return p;
 }
 
