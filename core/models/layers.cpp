@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <QByteArray>
+
 #include "core/error.h"
 
 namespace ranklab::nn {
@@ -63,7 +65,9 @@ const char* convPathName(ConvPath path)
 ConvPath chooseConvPath(bool cpuFloat, int64_t kernel, int64_t stride, int64_t dilation, int64_t groups, int64_t inChannels,
                         int64_t outChannels)
 {
-    if (!cpuFloat || groups != 1 || dilation != 1)
+    // RANKLAB_CONV_PATH=default: every conv on torch's default path (a diagnostic for benchmarks; read once).
+    static const bool forceDefault = qgetenv("RANKLAB_CONV_PATH") == "default";
+    if (forceDefault || !cpuFloat || groups != 1 || dilation != 1)
         return ConvPath::Default;
     if (kernel == 1 && stride > 1)
         return ConvPath::Thnn;
