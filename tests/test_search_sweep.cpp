@@ -94,6 +94,7 @@ private Q_SLOTS:
     void groups();
     void proxySweepSharesTheFormat();
     void pairedSeedStatistics();
+    void pooledIntervalsNeverCollapseToZero();
     void verdictSaysWhenLayersCannotBeToldApart();
     void seededSweepPairsSeedsAndResumesPerUnit();
     void validationSplitChoosesAndTestReports();
@@ -510,6 +511,30 @@ void TestSearchSweep::pairedSeedStatistics()
     QCOMPARE(compoundEstimate(r, {1, 2}, CompoundRule::Sum).accDropCi, -1.0);
 }
 
+void TestSearchSweep::pooledIntervalsNeverCollapseToZero()
+{
+    // Two seeds of one entry that happen to give the same difference (accuracies are quantised) have a zero
+    // sample sd; the pooled variance of the sweep keeps its interval honest.
+    QVector<LayerSensitivity> entries(3);
+    const double sds[] = {0.0, 0.02, 0.04};
+    for (int i = 0; i < 3; ++i) {
+        entries[i].index = i + 1;
+        entries[i].seeds = 2;
+        entries[i].accDrop = 0.01;
+        entries[i].accDropSd = sds[i];
+    }
+    LayerSensitivity oneSeed;
+    oneSeed.index = 4;
+    entries.push_back(oneSeed);
+    poolDropIntervals(entries);
+    const double pooled = std::sqrt((0.0 + 0.0004 + 0.0016) / 3); // 3 degrees of freedom
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(qAbs(entries[i].accDropCi - 3.182 * pooled / std::sqrt(2.0)) < 1e-12);
+    QVERIFY(entries[0].accDropCi > 0.02);
+    QVERIFY(!entries[0].distinguishable());
+    QCOMPARE(entries[3].accDropCi, -1.0); // one seed: still no interval
+}
+
 void TestSearchSweep::verdictSaysWhenLayersCannotBeToldApart()
 {
     SweepResult r;
@@ -570,14 +595,19 @@ void TestSearchSweep::seededSweepPairsSeedsAndResumesPerUnit()
         return io::readJsonObject(root.filePath(run + QStringLiteral("/summary.json"))).value("final_test_top1").toDouble();
     };
     QCOMPARE(top1(QStringLiteral("layer-02")), ref_.entries[0].accuracy);
-    // The drop is the mean of the paired differences, with its t interval; the noise floor is the baseline's sd.
+    // The drop is the mean of the paired differences; its interval uses the variance pooled over both entries
+    // (2 degrees of freedom, t = 4.303); the noise floor is the baseline's sd.
+    double pooledSs = 0;
     for (const LayerSensitivity& s : r.entries) {
         QCOMPARE(s.seeds, 2);
         const double d1 = top1(QStringLiteral("baseline")) - top1(s.runDir);
         const double d2 = top1(QStringLiteral("baseline-seed2")) - top1(s.runDir + QStringLiteral("-seed2"));
         QVERIFY(qAbs(s.accDrop - (d1 + d2) / 2) < 1e-12);
-        QVERIFY(qAbs(s.accDropCi - 12.706 * std::abs(d1 - d2) / std::sqrt(2.0) / std::sqrt(2.0)) < 1e-9);
+        QVERIFY(qAbs(s.accDropSd - std::abs(d1 - d2) / std::sqrt(2.0)) < 1e-12);
+        pooledSs += (d1 - d2) * (d1 - d2) / 2;
     }
+    for (const LayerSensitivity& s : r.entries)
+        QVERIFY(qAbs(s.accDropCi - 4.303 * std::sqrt(pooledSs / 2) / std::sqrt(2.0)) < 1e-9);
     const double b1 = top1(QStringLiteral("baseline")), b2 = top1(QStringLiteral("baseline-seed2"));
     QVERIFY(qAbs(r.baseline.accuracy - (b1 + b2) / 2) < 1e-12);
     QVERIFY(qAbs(r.baseline.accuracySd - std::abs(b1 - b2) / std::sqrt(2.0)) < 1e-12);

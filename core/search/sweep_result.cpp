@@ -212,6 +212,25 @@ QString sweepSplitName(const SweepResult& r)
     return r.onValidation ? QStringLiteral("validation") : QStringLiteral("test");
 }
 
+void poolDropIntervals(QVector<LayerSensitivity>& entries)
+{
+    // Pooled variance of the paired differences: s_p² = Σ_l (n_l − 1)·s_l² / Σ_l (n_l − 1), over the entries with
+    // two or more seeds. Every entry's interval is t(0.975, Σ(n_l − 1))·s_p/√n_l.
+    double ss = 0;
+    int dof = 0;
+    for (const LayerSensitivity& e : entries)
+        if (e.seeds >= 2 && e.accDropSd >= 0) {
+            ss += (e.seeds - 1) * e.accDropSd * e.accDropSd;
+            dof += e.seeds - 1;
+        }
+    if (dof == 0)
+        return;
+    const double pooled = std::sqrt(ss / dof);
+    for (LayerSensitivity& e : entries)
+        if (e.seeds >= 2)
+            e.accDropCi = tQuantile975(dof) * pooled / std::sqrt(double(e.seeds));
+}
+
 SweepVerdict sweepVerdict(const SweepResult& r)
 {
     SweepVerdict v;
@@ -458,6 +477,7 @@ SweepResult loadSweep(const QString& dir)
         s.score = s.accDrop;
         result.entries.push_back(s);
     }
+    poolDropIntervals(result.entries);
     // The interleaved per-layer timing, once every run has finished (runSweep writes it).
     const QString timingPath = root.filePath(files::kTimingFile);
     if (result.kind != SweepKind::Proxy && QFileInfo::exists(timingPath)) {

@@ -71,7 +71,9 @@ struct LayerSensitivity {
     double secondsDeltaTimed = 0;
     bool timed = false;     ///< secondsDeltaTimed was measured
     double accDropSd = -1;  ///< sample standard deviation of the paired differences; -1 with fewer than two
-    double accDropCi = -1;  ///< half-width of the 95 % interval of accDrop (Student t, seeds − 1 dof); -1: unknown
+    /// Half-width of accDrop's 95 % interval; -1 with one seed. Uses the variance of the paired differences
+    /// pooled over the sweep's entries (poolDropIntervals), not this entry's alone.
+    double accDropCi = -1;
     /// accDrop's 95 % interval excludes zero: the entry differs from the baseline beyond seed noise.
     bool distinguishable() const { return accDropCi >= 0 && std::abs(accDrop) > accDropCi; }
 };
@@ -109,6 +111,13 @@ struct SampleStats {
     double mean = 0, sd = -1, halfWidth = -1;
 };
 SampleStats sampleStats(const QVector<double>& values);
+/// Replaces each entry's interval (accDropCi, for entries with ≥ 2 seeds) by one from the variance of the paired
+/// differences pooled over all entries: s_p² = Σ(n_l − 1)s_l² / Σ(n_l − 1), half-width t₀.₉₇₅,Σ(n_l−1)·s_p/√n_l.
+/// Seed noise is the same training noise for every layer, and with a few seeds an entry's own variance is
+/// nearly unknown (with 2 seeds, 1 degree of freedom; on accuracies quantised to 1/N, two equal differences
+/// would give a zero-width interval). loadSweep applies it.
+void poolDropIntervals(QVector<LayerSensitivity>& entries);
+
 /// The 0.975 quantile of Student's t with `dof` degrees of freedom (exact table to 30, then 1.96 + 2.4/dof).
 double tQuantile975(int dof);
 

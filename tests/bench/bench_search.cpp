@@ -205,6 +205,80 @@ int runProxySweepCase(int repeats)
     return 0;
 }
 
+/// Issue 13's repeatability benchmark: two independent sweeps of the same layers on the same data, with disjoint
+/// seeds (K each), and how well their per-layer mean drops agree (Spearman ρ) — the ceiling any cheaper proxy
+/// can reach — with the wall time and how many layers each sweep tells apart from seed noise. Budget from the
+/// environment: RANKLAB_BENCH_SUBSET / _TEST_SUBSET / _VAL / _EPOCHS / _SEEDS / _THREADS, RANKLAB_BENCH_LAYERS.
+int runSweepReliability(int)
+{
+    search::SweepParams sweep;
+    sweep.train.model = defaultModelSpec(QStringLiteral("cifar_resnet18"));
+    sweep.train.model.width = 0.25;
+    sweep.train.model.inChannels = 0;
+    sweep.train.model.inputSize = 0;
+    sweep.train.data.subset = envInt("RANKLAB_BENCH_SUBSET", 2000);
+    sweep.train.data.testSubset = envInt("RANKLAB_BENCH_TEST_SUBSET", 1000);
+    sweep.train.data.valSubset = envInt("RANKLAB_BENCH_VAL", 500);
+    sweep.train.data.seed = 1;
+    sweep.train.epochs = envInt("RANKLAB_BENCH_EPOCHS", 1);
+    sweep.train.batchSize = 64;
+    sweep.train.lr = 0.05;
+    sweep.train.threads = envInt("RANKLAB_BENCH_THREADS", 2);
+    sweep.layers = qEnvironmentVariableIsSet("RANKLAB_BENCH_LAYERS") ? qEnvironmentVariable("RANKLAB_BENCH_LAYERS") : QStringLiteral("all");
+    sweep.basis.size = 0.5;
+    sweep.basis.form = basis::BasisForm::Pair;
+    sweep.basis.init = basis::BasisInit::Qr;
+    sweep.seeds = envInt("RANKLAB_BENCH_SEEDS", 2);
+    std::printf("sweep-reliability: cifar_resnet18 width 0.25 on Fashion-MNIST, %d training images of which %d held out for "
+                "validation, %d test images, %d epoch(s), batch 64, %d thread(s); layers %s, basis size 0.5 (pair form), "
+                "%d seeds per sweep; sweep B's seeds are disjoint from sweep A's\n",
+                sweep.train.data.subset, sweep.train.data.valSubset, sweep.train.data.testSubset, sweep.train.epochs,
+                sweep.train.threads, qPrintable(sweep.layers), sweep.seeds);
+    std::fflush(stdout);
+    QTemporaryDir tmp;
+    TrainCallbacks cb;
+    cb.log = [](const QString& line) {
+        if (line.contains(QLatin1String(" finished: ")))
+            std::fprintf(stderr, "  %s\n", qPrintable(line));
+    };
+    search::SweepResult results[2];
+    double seconds[2] = {0, 0};
+    for (int k = 0; k < 2; ++k) {
+        search::SweepParams p = sweep;
+        p.train.seed = k == 0 ? 1 : 1 + 1000; // seeds 1..K and 1001..1000+K: disjoint
+        const auto t0 = Clock::now();
+        results[k] = search::runSweep(p, tmp.filePath(QStringLiteral("sweep-%1").arg(k)), cb);
+        seconds[k] = secondsSince(t0);
+    }
+    QVector<double> a, b;
+    for (const search::LayerSensitivity& e : results[0].entries)
+        for (const search::LayerSensitivity& f : results[1].entries)
+            if (e.index == f.index) {
+                a.push_back(e.accDrop);
+                b.push_back(f.accDrop);
+            }
+    const double rho = search::spearmanRho(a, b);
+    std::printf("  per layer (index: drop A ± 95%% | drop B ± 95%%, pt, %s split):", qPrintable(search::sweepSplitName(results[0])));
+    for (int i = 0; i < results[0].entries.size() && i < results[1].entries.size(); ++i)
+        std::printf(" %d: %.2f±%.2f|%.2f±%.2f;", results[0].entries[i].index, 100 * results[0].entries[i].accDrop,
+                    100 * results[0].entries[i].accDropCi, 100 * results[1].entries[i].accDrop, 100 * results[1].entries[i].accDropCi);
+    std::printf("\n");
+    for (int k = 0; k < 2; ++k) {
+        const search::SweepVerdict v = search::sweepVerdict(results[k]);
+        std::printf("  sweep %c: %.1f s wall, baseline %.2f %% (seed sd %.2f pt), %d of %d layers told apart from zero\n    %s\n",
+                    k == 0 ? 'A' : 'B', seconds[k], 100 * results[k].baseline.accuracy, 100 * results[k].baseline.accuracySd, v.separated,
+                    v.entries, qPrintable(v.sentence));
+    }
+    std::printf("  Spearman rho between the two sweeps' mean drops over %lld layers: %.3f\n", static_cast<long long>(a.size()), rho);
+    std::printf("  goal: rho >= 0.8 within 2 hours on 2 cores: rho %s, time %.1f min for both sweeps (%s)\n",
+                rho >= 0.8 ? "met" : "MISSED", (seconds[0] + seconds[1]) / 60, seconds[0] + seconds[1] <= 7200 ? "within" : "over");
+    return 0;
+}
+
+const CaseRegistration kReliability("sweep-reliability",
+                                    {"two independent seeded sweeps (disjoint seeds) of cifar_resnet18 0.25: Spearman rho of their drops, "
+                                     "layers told apart, wall time",
+                                     runSweepReliability});
 const CaseRegistration kPareto("pareto", {"exact Pareto front: L = 20 by enumeration, L = 60 by frontier merge (goal < 1 s)", runPareto});
 const CaseRegistration kProxy("proxy-sweep",
                               {"training-free proxy vs the full per-layer sweep: time ratio and Spearman rho (cifar_resnet18 0.25, Fashion-MNIST subset)",
