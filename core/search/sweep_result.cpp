@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <vector>
 
 #include <QDir>
 #include <QFileInfo>
@@ -231,6 +232,25 @@ void poolDropIntervals(QVector<LayerSensitivity>& entries)
             e.accDropCi = tQuantile975(dof) * pooled / std::sqrt(double(e.seeds));
 }
 
+int chanceThreshold(int entries)
+{
+    // P(X ≥ k) for X ~ Binomial(L, 0.05): the count of entries whose 95 % interval misses zero although every
+    // true drop is zero. The threshold is the smallest k with P(X ≥ k) ≤ 0.05.
+    const int n = std::max(0, entries);
+    std::vector<double> pmf(size_t(n) + 1);
+    for (int k = 0; k <= n; ++k) {
+        double logC = std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0);
+        pmf[size_t(k)] = std::exp(logC + k * std::log(0.05) + (n - k) * std::log(0.95));
+    }
+    double tail = 1;
+    for (int k = 0; k <= n; ++k) {
+        if (tail <= 0.05 + 1e-12)
+            return k;
+        tail -= pmf[size_t(k)];
+    }
+    return n + 1;
+}
+
 SweepVerdict sweepVerdict(const SweepResult& r)
 {
     SweepVerdict v;
@@ -244,7 +264,10 @@ SweepVerdict sweepVerdict(const SweepResult& r)
         if (s.distinguishable())
             ++v.separated;
     }
-    v.canTell = v.separated > 0;
+    // With L intervals at 95 %, about L/20 miss zero by chance alone: the sweep tells its layers apart only when
+    // more of them do than chance would give (chanceThreshold).
+    const int needed = chanceThreshold(v.entries);
+    v.canTell = v.separated > 0 && v.separated >= needed;
     const QString what = r.kind == SweepKind::Groups ? QStringLiteral("groups") : QStringLiteral("layers");
     if (v.entries == 0) {
         v.sentence = QStringLiteral("No entry has finished yet: there is nothing to tell apart.");
@@ -255,6 +278,15 @@ SweepVerdict sweepVerdict(const SweepResult& r)
     } else if (withInterval == 0) {
         v.sentence = QStringLiteral("Each run trained with one seed, so no drop carries an interval and differences smaller than the "
                                     "seed noise cannot be told apart; run the sweep with --seeds 3 or more before choosing %1.")
+                         .arg(what);
+    } else if (!v.canTell && v.separated > 0) {
+        v.sentence = QStringLiteral("%1 of %2 entries differ from the baseline beyond their 95 % interval over %3 seeds — no more "
+                                    "than chance alone gives among %2 intervals (%4 would be needed): at this budget the sweep "
+                                    "cannot tell its %5 apart, and a front built on it is noise; add seeds or epochs.")
+                         .arg(v.separated)
+                         .arg(v.entries)
+                         .arg(minSeeds)
+                         .arg(needed)
                          .arg(what);
     } else if (!v.canTell) {
         const QString floor = r.baseline.accuracySd >= 0

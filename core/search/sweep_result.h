@@ -135,9 +135,14 @@ struct SweepVerdict {
     bool canTell = false;   ///< at least one entry is told apart from the baseline's noise
     QString sentence;
 };
+/// The smallest number of entries out of `entries` whose 95 % interval must exclude zero before that is more
+/// than chance: the least k with P(Binomial(entries, 0.05) ≥ k) ≤ 0.05 (20 entries: 4; 4 entries: 2; 1: 1).
+int chanceThreshold(int entries);
+
 /// The verdict of `result`: with one seed, that drops carry no interval; with several, how many entries
-/// differ from the baseline beyond their interval — or, when none does, that the sweep cannot tell its
-/// layers apart at this budget (and a front built on it would be noise).
+/// differ from the baseline beyond their interval — and, when that is no more than chance gives among so many
+/// intervals (chanceThreshold), that the sweep cannot tell its layers apart at this budget (and a front built
+/// on it would be noise).
 SweepVerdict sweepVerdict(const SweepResult& result);
 
 /// Reads the sweep in `dir` (sweep.json, the baseline's and every entry's summary). Entries whose run

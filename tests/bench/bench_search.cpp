@@ -115,10 +115,10 @@ int envInt(const char* name, int fallback)
     return ok && x > 0 ? x : fallback;
 }
 
-int runProxySweepCase(int repeats)
+/// The sweeps of the search benchmarks: cifar_resnet18 width 0.25 on a Fashion-MNIST subset, every conv, batch 64,
+/// lr 0.05, seed 1; RANKLAB_BENCH_SUBSET / _TEST_SUBSET / _EPOCHS / _THREADS override the budget.
+search::SweepParams benchSweep(int defaultEpochs)
 {
-    JobKinds::all(); // registers the layer methods the proxy sweeps (registerBuiltinKinds)
-    // Settings fit ~15 minutes on 1-2 threads; override with RANKLAB_BENCH_SUBSET / _EPOCHS / _THREADS.
     search::SweepParams sweep;
     sweep.train.model = defaultModelSpec(QStringLiteral("cifar_resnet18"));
     sweep.train.model.width = 0.25;
@@ -126,13 +126,21 @@ int runProxySweepCase(int repeats)
     sweep.train.model.inputSize = 0;
     sweep.train.data.subset = envInt("RANKLAB_BENCH_SUBSET", 2000);
     sweep.train.data.testSubset = envInt("RANKLAB_BENCH_TEST_SUBSET", 1000);
-    sweep.train.epochs = envInt("RANKLAB_BENCH_EPOCHS", 2);
+    sweep.train.epochs = envInt("RANKLAB_BENCH_EPOCHS", defaultEpochs);
     sweep.train.batchSize = 64;
     sweep.train.lr = 0.05;
     sweep.train.threads = envInt("RANKLAB_BENCH_THREADS", 2);
     sweep.train.seed = 1;
     sweep.train.data.seed = 1;
     sweep.layers = QStringLiteral("all");
+    return sweep;
+}
+
+int runProxySweepCase(int repeats)
+{
+    JobKinds::all(); // registers the layer methods the proxy sweeps (registerBuiltinKinds)
+    // Settings fit ~15 minutes on 1-2 threads; override with RANKLAB_BENCH_SUBSET / _EPOCHS / _THREADS.
+    search::SweepParams sweep = benchSweep(2);
     sweep.basis.size = 0.25;
     sweep.basis.form = basis::BasisForm::Pair;
     sweep.basis.init = basis::BasisInit::Qr;
@@ -211,20 +219,10 @@ int runProxySweepCase(int repeats)
 /// environment: RANKLAB_BENCH_SUBSET / _TEST_SUBSET / _VAL / _EPOCHS / _SEEDS / _THREADS, RANKLAB_BENCH_LAYERS.
 int runSweepReliability(int)
 {
-    search::SweepParams sweep;
-    sweep.train.model = defaultModelSpec(QStringLiteral("cifar_resnet18"));
-    sweep.train.model.width = 0.25;
-    sweep.train.model.inChannels = 0;
-    sweep.train.model.inputSize = 0;
-    sweep.train.data.subset = envInt("RANKLAB_BENCH_SUBSET", 2000);
-    sweep.train.data.testSubset = envInt("RANKLAB_BENCH_TEST_SUBSET", 1000);
+    search::SweepParams sweep = benchSweep(1);
     sweep.train.data.valSubset = envInt("RANKLAB_BENCH_VAL", 500);
-    sweep.train.data.seed = 1;
-    sweep.train.epochs = envInt("RANKLAB_BENCH_EPOCHS", 1);
-    sweep.train.batchSize = 64;
-    sweep.train.lr = 0.05;
-    sweep.train.threads = envInt("RANKLAB_BENCH_THREADS", 2);
-    sweep.layers = qEnvironmentVariableIsSet("RANKLAB_BENCH_LAYERS") ? qEnvironmentVariable("RANKLAB_BENCH_LAYERS") : QStringLiteral("all");
+    if (qEnvironmentVariableIsSet("RANKLAB_BENCH_LAYERS"))
+        sweep.layers = qEnvironmentVariable("RANKLAB_BENCH_LAYERS");
     sweep.basis.size = 0.5;
     sweep.basis.form = basis::BasisForm::Pair;
     sweep.basis.init = basis::BasisInit::Qr;
