@@ -38,6 +38,20 @@ public:
                            [member](T& t, const QJsonValue& v) { t.*member = scalarFromJson(v, t.*member); }});
         return *this;
     }
+    /// As add(), but the key is left out of the file while the member holds `unset`, and a file without it
+    /// reads back as `unset`: for options added later (files written before them stay equal) and figures only
+    /// some runs have (no placeholder for readers to misread).
+    template <class M>
+    JsonFields& addUnless(const char* key, M T::*member, M unset)
+    {
+        static_assert(std::is_arithmetic_v<M> || std::is_same_v<M, QString>, "use custom() for this member type");
+        fields_.push_back({QString::fromLatin1(key),
+                           [member, unset](const T& t) {
+                               return t.*member == unset ? QJsonValue(QJsonValue::Undefined) : scalarToJson(t.*member);
+                           },
+                           [member](T& t, const QJsonValue& v) { t.*member = scalarFromJson(v, t.*member); }});
+        return *this;
+    }
     /// A double member where a negative value means "not measured": written as null, read back as -1.
     JsonFields& optional(const char* key, double T::*member)
     {

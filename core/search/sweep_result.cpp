@@ -366,7 +366,6 @@ SweepResult loadSweep(const QString& dir)
     if (result.seeds > 1000) // --seeds allows 100: a larger count is a damaged file, not a plan
         throw Error(QStringLiteral("%1 is corrupt: it asks for %2 seeds per run.").arg(sweepPath).arg(result.seeds));
     const int K = result.seeds;
-    const auto seedLabelOf = [](const QString& label, int seed) { return label + files::seedLabel(seed); };
 
     // The baseline: without its first seed there is no accuracy drop to compute.
     const QString baselineDir = root.filePath(files::kBaselineDir);
@@ -379,7 +378,7 @@ SweepResult loadSweep(const QString& dir)
     for (int seed = 0; seed < K; ++seed) {
         const QString seedDir = root.filePath(files::seedRunDir(files::kBaselineDir, seed));
         if (!QFileInfo::exists(QDir(seedDir).filePath(files::kSummaryFile))) {
-            result.pending.push_back(seedLabelOf(QStringLiteral("baseline"), seed));
+            result.pending.push_back(QStringLiteral("baseline") + files::seedLabel(seed));
             continue;
         }
         try {
@@ -388,7 +387,7 @@ SweepResult loadSweep(const QString& dir)
         } catch (const Error& e) {
             if (seed == 0)
                 throw Error(QStringLiteral("the baseline run of the sweep in %1 cannot be used: %2.").arg(dir, QString::fromUtf8(e.what())));
-            result.problems.push_back(QStringLiteral("%1 is left out: %2.").arg(seedLabelOf(QStringLiteral("baseline"), seed), QString::fromUtf8(e.what())));
+            result.problems.push_back(QStringLiteral("%1 is left out: %2.").arg(QStringLiteral("baseline") + files::seedLabel(seed), QString::fromUtf8(e.what())));
         }
     }
     {
@@ -468,7 +467,7 @@ SweepResult loadSweep(const QString& dir)
         for (int seed = 0; seed < K; ++seed) {
             const QString path = root.filePath(files::seedRunDir(s.runDir, seed));
             if (!QFileInfo::exists(QDir(path).filePath(files::kSummaryFile))) {
-                result.pending.push_back(seedLabelOf(label, seed));
+                result.pending.push_back(label + files::seedLabel(seed));
                 continue;
             }
             RunRead r;
@@ -476,7 +475,7 @@ SweepResult loadSweep(const QString& dir)
                 r = readTrainedRun(path, files::trainForSeed(sweepTrain, seed), e.value(QStringLiteral("job")).toObject(), true,
                                    result.onValidation);
             } catch (const Error& err) {
-                result.problems.push_back(QStringLiteral("%1 is left out: %2.").arg(seedLabelOf(label, seed), QString::fromUtf8(err.what())));
+                result.problems.push_back(QStringLiteral("%1 is left out: %2.").arg(label + files::seedLabel(seed), QString::fromUtf8(err.what())));
                 continue;
             }
             if (!baseDone[seed])
@@ -496,8 +495,7 @@ SweepResult loadSweep(const QString& dir)
         const SampleStats d = sampleStats(drops);
         s.seeds = d.n;
         s.accDrop = d.mean;
-        s.accDropSd = d.sd;
-        s.accDropCi = d.halfWidth;
+        s.accDropSd = d.sd; // the interval comes from the variance pooled over the entries (poolDropIntervals below)
         s.accuracy = sampleStats(acc).mean;
         s.testAccuracy = result.onValidation ? sampleStats(test).mean : s.accuracy;
         s.loss = sampleStats(loss).mean;

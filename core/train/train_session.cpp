@@ -74,8 +74,7 @@ const JsonFields<DataSpec>& dataFields()
                               .add("crop_padding", &DataSpec::cropPadding)
                               .add("test_fraction", &DataSpec::testFraction)
                               // Only when set, so params.json of runs made before the option compare equal on resume.
-                              .custom("val_subset", [](const DataSpec& d) { return d.valSubset > 0 ? QJsonValue(d.valSubset) : QJsonValue(QJsonValue::Undefined); },
-                                      [](DataSpec& d, const QJsonValue& v) { d.valSubset = v.toInt(0); });
+                              .addUnless("val_subset", &DataSpec::valSubset, 0);
     return f;
 }
 } // namespace
@@ -149,11 +148,6 @@ TrainParams trainParamsFromJson(const QJsonObject& json)
 }
 
 namespace {
-QJsonValue valueIfMeasured(double v)
-{
-    return v < 0 ? QJsonValue(QJsonValue::Undefined) : QJsonValue(v);
-}
-
 const JsonFields<TrainSummary>& summaryFields()
 {
     static const auto f = JsonFields<TrainSummary>()
@@ -168,10 +162,8 @@ const JsonFields<TrainSummary>& summaryFields()
                               .add("params", &TrainSummary::params)
                               .add("weights", &TrainSummary::weightsPath)
                               // Only runs with a validation split have these (and older readers never see a null).
-                              .custom("final_val_top1", [](const TrainSummary& s) { return valueIfMeasured(s.finalValTop1); },
-                                      [](TrainSummary& s, const QJsonValue& v) { s.finalValTop1 = v.toDouble(-1); })
-                              .custom("final_val_loss", [](const TrainSummary& s) { return valueIfMeasured(s.finalValLoss); },
-                                      [](TrainSummary& s, const QJsonValue& v) { s.finalValLoss = v.toDouble(-1); });
+                              .addUnless("final_val_top1", &TrainSummary::finalValTop1, -1.0)
+                              .addUnless("final_val_loss", &TrainSummary::finalValLoss, -1.0);
     return f;
 }
 } // namespace
