@@ -2,6 +2,7 @@
 #include <QtTest>
 
 #include "core/error.h"
+#include "core/models/layers.h"
 #include "core/models/registry.h"
 #include "core/models/surgery.h"
 #include "core/models/zoo.h"
@@ -24,6 +25,7 @@ private Q_SLOTS:
     void modelTooLargeForMemoryIsRefusedBeforeAllocating();
     void surgeryReplacesAndRestores();
     void layerSelection();
+    void batchNormCumulativeAverage();
 };
 
 void TestModels::cifarResnet18RegistryIsPaperAAppendixB()
@@ -235,6 +237,25 @@ void TestModels::layerSelection()
     } catch (const OptionError& e) {
         QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("reversed; write it low to high (3-5)")), e.what());
     }
+}
+
+void TestModels::batchNormCumulativeAverage()
+{
+    // The proxy's recalibration: with the cumulative average (torch's momentum=None), the running mean after
+    // three training batches is the mean of their three batch means, whatever the statistics were before.
+    nn::BatchNorm bn(2);
+    bn.train(true);
+    bn.running_mean.fill_(5);
+    bn.num_batches_tracked.zero_();
+    bn.setCumulative(true);
+    const std::vector<double> means{1.0, 2.0, 6.0};
+    for (double m : means)
+        bn.forward(torch::full({4, 2, 3, 3}, m));
+    QVERIFY(torch::allclose(bn.running_mean, torch::full({2}, 3.0)));
+    // Back to torch's default momentum 0.1: one batch of mean 13 moves the mean a tenth of the way.
+    bn.setCumulative(false);
+    bn.forward(torch::full({4, 2, 3, 3}, 13.0));
+    QVERIFY(torch::allclose(bn.running_mean, torch::full({2}, 4.0)));
 }
 
 QTEST_GUILESS_MAIN(TestModels)

@@ -451,10 +451,15 @@ void TestSearchSweep::proxySweepSharesTheFormat()
     QCOMPARE(r.kind, SweepKind::Proxy);
     QCOMPARE(r.entries.size(), 3);
     QCOMPARE(r.baseline.seconds, ref_.baseline.seconds);
+    QCOMPARE(p.proxy, QStringLiteral("finetune")); // the default: a short fine-tune, then BatchNorm recalibration
+    QVERIFY(r.timed);
     for (int i = 0; i < 3; ++i) {
         const LayerSensitivity& e = r.entries[i];
         QCOMPARE(e.index, ref_.entries[i].index);
         QVERIFY(e.secondsPredicted);
+        // The predicted time is the baseline's plus the interleaved per-layer timing (what autograd pays).
+        QVERIFY(e.timed);
+        QCOMPARE(e.seconds, r.baseline.seconds + e.secondsDeltaTimed);
         // The same basis model as the trained run's basis phase: the same parameter count.
         QCOMPARE(e.params, ref_.entries[i].params);
         QVERIFY(e.reconstructionError > 0 && e.reconstructionError < 1);
@@ -465,10 +470,33 @@ void TestSearchSweep::proxySweepSharesTheFormat()
     const ParetoFront front = paretoFront(r, Objective::Time, CompoundRule::Mean);
     QVERIFY(!front.points.isEmpty());
     QCOMPARE(compareSensitivities(r, ref_).common, 3);
-    // Random init cannot approximate trained filters.
+    // The reference is treated like every changed copy (fine-tuned and recalibrated): the baseline figure differs
+    // from the untreated network's, which the post-hoc proxy scores.
+    const QString posthocDir = tmp_.filePath(QStringLiteral("proxy-posthoc"));
+    copyTree(QDir(reference_).filePath("baseline"), QDir(posthocDir).filePath("baseline"));
+    ProxySweepParams posthoc = p;
+    posthoc.proxy = QStringLiteral("posthoc");
+    posthoc.layers = QStringLiteral("1");
+    const SweepResult untreated = runProxySweep(posthoc, posthocDir);
+    QVERIFY(untreated.baseline.loss != r.baseline.loss);
+    QVERIFY(untreated.entries[0].loss != r.entries[0].loss);
+    // A folder of one proxy mode is not resumed as another (the treatment is part of its parameters).
+    posthoc.proxy = QStringLiteral("bn");
+    QVERIFY(!errorOf([&] { runProxySweep(posthoc, posthocDir); }).isEmpty());
+    // Random init cannot approximate trained filters (the reinit proxy is the one that starts from random).
     p.basis.init = basis::BasisInit::Random;
     QVERIFY(errorOf([&] { runProxySweep(p, tmp_.filePath("proxy-random")); }).contains(QStringLiteral("qr or svd")));
     QVERIFY(!QFile::exists(tmp_.filePath("proxy-random")));
+    // Impossible treatments are refused before anything is written.
+    p.basis.init = basis::BasisInit::Svd;
+    p.finetuneEpochs = 0;
+    QVERIFY(errorOf([&] { runProxySweep(p, tmp_.filePath("proxy-zero")); }).contains(QStringLiteral("more than 0")));
+    p.finetuneEpochs = 0.25;
+    p.proxy = QStringLiteral("reinit");
+    p.method = QStringLiteral("prune");
+    p.methodOptions = QJsonObject{{QStringLiteral("ratio"), 0.5}};
+    QVERIFY(errorOf([&] { runProxySweep(p, tmp_.filePath("proxy-reinit-prune")); }).contains(QStringLiteral("--method basis")));
+    QVERIFY(!QFile::exists(tmp_.filePath("proxy-zero")) && !QFile::exists(tmp_.filePath("proxy-reinit-prune")));
 }
 
 QTEST_GUILESS_MAIN(TestSearchSweep)

@@ -144,11 +144,14 @@ BatchNorm::BatchNorm(int64_t features, bool twoD) : Layer(twoD ? "BatchNorm2d" :
 
 torch::Tensor BatchNorm::forward(const torch::Tensor& x)
 {
+    double momentum = 0.1;
     if (is_training()) {
         torch::NoGradGuard noGrad;
         num_batches_tracked.add_(1);
+        if (cumulative_) // torch's momentum=None: the running statistics average every batch since the reset
+            momentum = 1.0 / double(num_batches_tracked.item<int64_t>());
     }
-    return torch::batch_norm(x, weight, bias, running_mean, running_var, is_training(), 0.1, eps(),
+    return torch::batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum, eps(),
                              at::globalContext().userEnabledCuDNN());
 }
 

@@ -109,10 +109,15 @@ public:
     torch::Tensor forward(const torch::Tensor& x) override;
     int64_t features() const { return features_; }
     double eps() const { return 1e-5; }
+    /// Running-statistics momentum of training-mode forwards: 0.1 (torch's default), or a cumulative average
+    /// over the batches since num_batches_tracked was reset when `cumulative` (torch's momentum=None), which
+    /// BatchNorm recalibration uses (recalibrateBatchNorm).
+    void setCumulative(bool cumulative) { cumulative_ = cumulative; }
     torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 
 private:
     int64_t features_;
+    bool cumulative_ = false;
 };
 
 /// ReLU; `inplace` modifies its input (safe after BatchNorm and residual sums, as in torchvision).

@@ -278,6 +278,47 @@ QJsonObject sweepFileJson(SweepKind kind, const TrainParams& train, const basis:
                        {QStringLiteral("entries"), list}};
 }
 
+QJsonObject timeEntries(const TrainParams& train, const basis::BasisSpec& basisSpec, const QVector<PlannedEntry>& entries,
+                        int basisEpochs, int threads)
+{
+    ModelSpec model = train.model;
+    DataSpec data = train.data;
+    resolveModelAndData(model, data);
+    const data::DatasetSplits splits = data::loadDataset(data);
+    resolveModelAndData(model, data, splits.outChannels, splits.train.height());
+    const ModelInfo info = describeModel(model);
+    auto network = models::createModel(model);
+    const int64_t batch = train.batchSize;
+    const qint64 stepsPerEpoch = (splits.train.size() + batch - 1) / batch;
+    const qint64 steps = stepsPerEpoch * basisEpochs;
+    setThreadCount(threads);
+    constexpr int kRounds = 15;
+    QJsonArray list;
+    for (const PlannedEntry& e : entries) {
+        double dense = 0, basisTime = 0;
+        for (int index : e.layers) {
+            const LayerInfo& layer = info.layers[index - 1];
+            auto conv = std::dynamic_pointer_cast<nn::Conv2d>(models::findLayer(*network, layer.name.toStdString()));
+            if (!conv)
+                throw Error(QStringLiteral("layer %1 (%2) is not a Conv2d; it cannot be timed.").arg(index).arg(layer.name));
+            basis::BasisConv2d replacement(*conv, basisSpec, layer.name.toStdString());
+            const std::vector<int64_t> shape{batch, layer.inShape.value(0), layer.inShape.value(1), layer.inShape.value(2)};
+            const auto rounds = basis::interleavedForwardBackwardSeconds({conv.get(), &replacement}, shape, kRounds, 2);
+            dense += basis::medianOf(rounds[0]);
+            basisTime += basis::medianOf(rounds[1]);
+        }
+        list.append(QJsonObject{{QStringLiteral("index"), e.index},
+                                {QStringLiteral("dense_seconds"), dense},
+                                {QStringLiteral("basis_seconds"), basisTime},
+                                {QStringLiteral("steps"), double(steps)},
+                                {QStringLiteral("seconds_delta"), (basisTime - dense) * double(steps)}});
+    }
+    return QJsonObject{{QStringLiteral("batch"), double(batch)},
+                       {QStringLiteral("threads"), threads},
+                       {QStringLiteral("rounds"), kRounds},
+                       {QStringLiteral("entries"), list}};
+}
+
 int threadShare(int totalThreads, int workers)
 {
     const int total = totalThreads > 0 ? totalThreads : std::max(1, QThread::idealThreadCount());
@@ -371,10 +412,8 @@ QString repairRunFolder(const QString& runDir, const QString& label)
              fromScratch ? QStringLiteral("from scratch") : QStringLiteral("from its last checkpoint"));
 }
 
-/// The sweep's time that means something (issue 13): per entry, the forward + backward time of its layers as
-/// plain convs and as basis convs, measured interleaved (dense, basis, dense, basis, …; median of rounds) at
-/// the runs' batch and input shape through the same kernel path (nn::convolve), scaled to the basis phase's
-/// batches. Written to timing.json once every run has finished; loadSweep reads it.
+/// The sweep's time that means something (issue 13): plan::timeEntries written to timing.json once every run
+/// has finished; loadSweep reads it.
 void writeTiming(const SweepParams& params, const plan::SweepPlan& sweepPlan, const QString& outDir, int threads,
                  SweepProgress& progress)
 {
@@ -382,42 +421,7 @@ void writeTiming(const SweepParams& params, const plan::SweepPlan& sweepPlan, co
     if (QFileInfo::exists(path))
         return;
     progress.log(QStringLiteral("timing each entry's layers, dense against basis, interleaved…"));
-    ModelSpec model = params.train.model;
-    DataSpec data = params.train.data;
-    resolveModelAndData(model, data);
-    const data::DatasetSplits splits = data::loadDataset(data);
-    resolveModelAndData(model, data, splits.outChannels, splits.train.height());
-    const ModelInfo info = describeModel(model);
-    auto network = models::createModel(model);
-    const int64_t batch = params.train.batchSize;
-    const qint64 stepsPerEpoch = (splits.train.size() + batch - 1) / batch;
-    const qint64 steps = stepsPerEpoch * sweepPlan.skipEpochs;
-    setThreadCount(threads);
-    constexpr int kRounds = 15;
-    QJsonArray list;
-    for (const plan::PlannedEntry& e : sweepPlan.entries) {
-        double dense = 0, basisTime = 0;
-        for (int index : e.layers) {
-            const LayerInfo& layer = info.layers[index - 1];
-            auto conv = std::dynamic_pointer_cast<nn::Conv2d>(models::findLayer(*network, layer.name.toStdString()));
-            if (!conv)
-                throw Error(QStringLiteral("layer %1 (%2) is not a Conv2d; it cannot be timed.").arg(index).arg(layer.name));
-            basis::BasisConv2d replacement(*conv, params.basis, layer.name.toStdString());
-            const std::vector<int64_t> shape{batch, layer.inShape.value(0), layer.inShape.value(1), layer.inShape.value(2)};
-            const auto rounds = basis::interleavedForwardBackwardSeconds({conv.get(), &replacement}, shape, kRounds, 2);
-            dense += basis::medianOf(rounds[0]);
-            basisTime += basis::medianOf(rounds[1]);
-        }
-        list.append(QJsonObject{{QStringLiteral("index"), e.index},
-                                {QStringLiteral("dense_seconds"), dense},
-                                {QStringLiteral("basis_seconds"), basisTime},
-                                {QStringLiteral("steps"), double(steps)},
-                                {QStringLiteral("seconds_delta"), (basisTime - dense) * double(steps)}});
-    }
-    io::writeJsonAtomic(path, QJsonObject{{QStringLiteral("batch"), double(batch)},
-                                          {QStringLiteral("threads"), threads},
-                                          {QStringLiteral("rounds"), kRounds},
-                                          {QStringLiteral("entries"), list}});
+    io::writeJsonAtomic(path, plan::timeEntries(params.train, params.basis, sweepPlan.entries, sweepPlan.skipEpochs, threads));
 }
 
 } // namespace

@@ -41,6 +41,14 @@ ModelInfo describeForSweep(const ModelSpec& model);
 QJsonObject sweepFileJson(SweepKind kind, const TrainParams& train, const basis::BasisSpec& basisSpec, int skipEpochs,
                           const QJsonObject& params, const QVector<PlannedEntry>& entries, bool withJobs);
 
+/// The time that means something (issue 13), per entry: the forward + backward time of its layers as plain
+/// convs and as basis convs (`basisSpec`), measured interleaved (dense, basis, dense, basis, …; median of 15
+/// rounds) at the runs' batch and input shape through the same kernel path (nn::convolve), scaled to the
+/// `basisEpochs` epochs' batches: {"batch", "threads", "rounds", "entries": [{"index", "dense_seconds",
+/// "basis_seconds", "steps", "seconds_delta"}]} (timing.json of a sweep, proxy/timing.json of a proxy sweep).
+QJsonObject timeEntries(const TrainParams& train, const basis::BasisSpec& basisSpec, const QVector<PlannedEntry>& entries,
+                        int basisEpochs, int threads);
+
 /// Intra-op threads per worker: max(1, T / workers), T = totalThreads or all cores when 0.
 int threadShare(int totalThreads, int workers);
 

@@ -209,7 +209,7 @@ SampleStats sampleStats(const QVector<double>& values)
 QString sweepSplitName(const SweepResult& r)
 {
     if (r.kind == SweepKind::Proxy)
-        return QStringLiteral("proxy evaluation images");
+        return r.onValidation ? QStringLiteral("validation (proxy)") : QStringLiteral("test (proxy evaluation images)");
     return r.onValidation ? QStringLiteral("validation") : QStringLiteral("test");
 }
 
@@ -273,7 +273,7 @@ SweepVerdict sweepVerdict(const SweepResult& r)
         v.sentence = QStringLiteral("No entry has finished yet: there is nothing to tell apart.");
     } else if (r.kind == SweepKind::Proxy) {
         v.canTell = true; // a proxy's score is one deterministic evaluation; its agreement is measured by ρ
-        v.sentence = QStringLiteral("A proxy sweep ranks by a training-free score without seed repeats; check its agreement with "
+        v.sentence = QStringLiteral("A proxy sweep ranks by one cheap measurement per layer without seed repeats; check its agreement with "
                                     "a seeded sweep (Spearman ρ) before trusting its order.");
     } else if (withInterval == 0) {
         v.sentence = QStringLiteral("Each run trained with one seed, so no drop carries an interval and differences smaller than the "
@@ -419,6 +419,7 @@ SweepResult loadSweep(const QString& dir)
             const QJsonObject o = io::readJsonObject(path);
             result.baseline.accuracy = requiredNumber(o, QStringLiteral("accuracy"), path);
             result.baseline.loss = requiredNumber(o, QStringLiteral("loss"), path);
+            result.onValidation = o.value(QStringLiteral("split")).toString() == QLatin1String("validation");
         } catch (const Error& e) {
             throw Error(QStringLiteral("the proxy baseline of %1 cannot be used: %2.").arg(dir, QString::fromUtf8(e.what())));
         }
@@ -509,8 +510,8 @@ SweepResult loadSweep(const QString& dir)
     }
     poolDropIntervals(result.entries);
     // The interleaved per-layer timing, once every run has finished (runSweep writes it).
-    const QString timingPath = root.filePath(files::kTimingFile);
-    if (result.kind != SweepKind::Proxy && QFileInfo::exists(timingPath)) {
+    const QString timingPath = root.filePath(result.kind == SweepKind::Proxy ? QStringLiteral("proxy/timing.json") : files::kTimingFile);
+    if (QFileInfo::exists(timingPath)) {
         try {
             QHash<int, double> deltas;
             for (const QJsonValue& v : io::readJsonObject(timingPath).value(QStringLiteral("entries")).toArray()) {

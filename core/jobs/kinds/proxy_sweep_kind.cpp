@@ -15,12 +15,14 @@ JobKind proxySweepKind()
 {
     JobKind k;
     k.id = QStringLiteral("proxy-sweep");
-    k.title = QStringLiteral("Proxy sweep (training-free)");
+    k.title = QStringLiteral("Proxy sweep (cheap sensitivity)");
     k.menu = QStringLiteral("Layer search");
-    k.summary = QStringLiteral("training-free layer sensitivity, basis convs or L1 pruning (Li et al.), same output format");
+    k.summary = QStringLiteral("cheap layer sensitivity from the trained baseline, basis convs or L1 pruning (Li et al.), same output format");
     k.help = QStringLiteral("Training-free proxy of the per-layer sweep (beyond paper A): trains the baseline once, then replaces one layer at a "
                             "time by its basis approximation (QR/SVD of the trained filters) — or, with --method prune, prunes its smallest-L1 filters "
-                            "(Li et al. 2016's sensitivity analysis) — and measures the loss increase on held-out images. "
+                            "(Li et al. 2016's sensitivity analysis) — treats the changed network as --proxy says (nothing, BatchNorm recalibration, "
+                            "or a short fine-tune from the trained baseline, the default) and measures its accuracy drop (what the sensitivity plot "
+                            "and the front rank) and loss increase on the validation split (--val-subset) or held-out test images. "
                             "Same output format as sweep; --compare gives Spearman's rho against a full sweep.");
     addModelParams(k.schema, true);
     addDataParams(k.schema);
@@ -40,9 +42,24 @@ JobKind proxySweepKind()
         .number(QStringLiteral("ratio"), QStringLiteral("R"),
                 QStringLiteral("method prune: fraction of a layer's filters removed (smallest L1 norms), in (0, 1)"), QStringLiteral("0.3"), 0, 1)
         .openEnds(true, true);
+    k.schema.choice(QStringLiteral("proxy"), search::proxyModes(),
+                    QStringLiteral("what is done to the changed network before it is scored: posthoc (nothing), bn (BatchNorm recalibration), "
+                                   "finetune (a short fine-tune from the trained baseline, then recalibration), reinit (as finetune from a "
+                                   "random basis layer)"),
+                    QStringLiteral("finetune"));
+    k.schema
+        .number(QStringLiteral("finetune-epochs"), QStringLiteral("F"), QStringLiteral("proxy finetune/reinit: fraction of an epoch fine-tuned per layer"),
+                QStringLiteral("0.25"), 0, 10)
+        .openEnds(true, false);
+    k.schema.number(QStringLiteral("finetune-lr"), QStringLiteral("LR"),
+                    QStringLiteral("proxy finetune/reinit: learning rate of the fine-tune (0: a tenth of --lr)"), QStringLiteral("0"), 0, 100);
+    k.schema.integer(QStringLiteral("recal-batches"), QStringLiteral("N"),
+                     QStringLiteral("training batches that re-estimate BatchNorm statistics (proxy bn, and after a fine-tune)"), QStringLiteral("20"), 1,
+                     100000);
     k.schema
         .integer(QStringLiteral("eval-images"), QStringLiteral("N"),
-                 QStringLiteral("held-out test images scored per layer (0: the whole test split or --test-subset)"), QStringLiteral("1000"), 0, 100000000)
+                 QStringLiteral("held-out test images scored per layer when there is no --val-subset (0: the whole test split or --test-subset)"),
+                 QStringLiteral("1000"), 0, 100000000)
         .typed(ParamType::Dir, QStringLiteral("compare"), QStringLiteral("DIR"),
                QStringLiteral("a full sweep of the same layers: print Spearman's rho between the two"));
     addTrainerParams(k.schema);
@@ -61,6 +78,10 @@ JobKind proxySweepKind()
         else
             params.methodOptions = QJsonObject{{QStringLiteral("ratio"), p.doubleValue(QStringLiteral("ratio"))}};
         params.evalImages = p.intValue(QStringLiteral("eval-images"));
+        params.proxy = p.choice(QStringLiteral("proxy"));
+        params.finetuneEpochs = p.doubleValue(QStringLiteral("finetune-epochs"));
+        params.finetuneLr = p.doubleValue(QStringLiteral("finetune-lr"));
+        params.recalBatches = p.intValue(QStringLiteral("recal-batches"));
         const QString out = p.required(QStringLiteral("out"));
         checkSweepResume(p, out);
         search::SweepResult compareWith;
@@ -82,7 +103,7 @@ JobKind proxySweepKind()
                                                                         {QStringLiteral("common"), a.common},
                                                                         {QStringLiteral("spearman_acc_drop"), number(a.rhoDrop)},
                                                                         {QStringLiteral("spearman_score"), number(a.rhoScore)}});
-            result.text = format("Spearman rho vs %s over %d layers: %.3f (proxy loss increase vs sweep acc drop), %.3f (acc drop vs acc drop)\n",
+            result.text = format("Spearman rho vs %s over %d layers: %.3f (proxy loss increase vs sweep acc drop), %.3f (proxy acc drop vs sweep acc drop, what the front ranks)\n",
                                  qPrintable(compareWith.dir), a.common, a.rhoScore, a.rhoDrop);
         }
         result.text += sensitivityTable(sweep);

@@ -47,13 +47,17 @@ QString sensitivityTable(const search::SweepResult& r)
                                "the time front uses); Δtime: the two runs' wall clocks\n");
     if (seeded)
         text += format("%d seeds per run, paired with the baseline's; ~0: the 95%% interval holds zero\n", r.seeds);
-    if (r.onValidation) {
+    if (r.kind == search::SweepKind::Proxy) {
+        text += format("accuracies, drops and the loss increase (score): %s split; the sensitivity plot and the front rank the accuracy "
+                       "drop\n",
+                       qPrintable(search::sweepSplitName(r)));
+    } else if (r.onValidation) {
         QStringList tests;
         for (const search::LayerSensitivity& s : r.entries)
             tests << QStringLiteral("%1 %2").arg(s.index).arg(100 * s.testAccuracy, 0, 'f', 2);
         text += format("accuracies and drops: validation split (held out of training); test split, for the report: baseline %.2f%%, %s\n",
                        100 * r.baseline.testAccuracy, qPrintable(tests.join(QStringLiteral(", "))));
-    } else if (r.kind != search::SweepKind::Proxy) {
+    } else {
         text += QStringLiteral("accuracies and drops: test split — the split that reports them also chooses; give --val-subset N to "
                                "choose on held-out training images\n");
     }
