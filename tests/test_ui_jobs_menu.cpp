@@ -140,12 +140,36 @@ void TestUiJobsMenu::everyKindRunsFromTheJobsMenu()
     QVERIFY(finish(runFromMenu(window, QStringLiteral("prune"), {{QStringLiteral("ratio"), QStringLiteral("0.5")}})));
     QVERIFY(finish(runFromMenu(window, QStringLiteral("sanity-check"),
                                {{QStringLiteral("epochs"), QStringLiteral("2")}, {QStringLiteral("threads"), one}})));
-    Job* sweep = runFromMenu(window, QStringLiteral("sweep"), short1);
+    QMap<QString, QString> oneSeed = short1;
+    oneSeed.insert(QStringLiteral("seeds"), one); // the dialog's first-run default is 3
+    Job* sweep = runFromMenu(window, QStringLiteral("sweep"), oneSeed);
+    // Live: every epoch of every run of the sweep finds its curve in the Training tab as it arrives.
+    int liveEpochs = 0, liveDrawn = 0;
+    connect(sweep, &Job::epochFinished, &window, [&](const EpochMetrics& m) {
+        ++liveEpochs;
+        const auto it = window.trainingPlot()->runs().find(m.runDir);
+        liveDrawn += it != window.trainingPlot()->runs().end() && !it->epochs.isEmpty() && it->epochs.last().epoch == m.epoch;
+    });
     QVERIFY(finish(sweep));
+    QVERIFY(liveEpochs >= 2);
+    QCOMPARE(liveDrawn, liveEpochs);
     // The sweep's own runs are training runs in the Training tab, and the Pareto tab says what one seed can tell.
     QTRY_VERIFY(window.trainingPlot()->runs().contains(sweep->runDir() + QStringLiteral("/baseline")));
     QVERIFY(window.trainingPlot()->runs().contains(sweep->runDir() + QStringLiteral("/layer-01")));
     QVERIFY2(window.paretoPlot()->verdict().contains(QLatin1String("one seed")), qPrintable(window.paretoPlot()->verdict()));
+    // With seeds, the ticked seeds of one run draw as one band around their mean.
+    QMap<QString, QString> seeded = short1;
+    seeded.insert(QStringLiteral("seeds"), QStringLiteral("2"));
+    seeded.insert(QStringLiteral("layers"), one);
+    Job* seededSweep = runFromMenu(window, QStringLiteral("sweep"), seeded);
+    QVERIFY(finish(seededSweep));
+    const QString base1 = seededSweep->runDir() + QStringLiteral("/baseline"), base2 = base1 + QStringLiteral("-seed2");
+    QTRY_VERIFY(window.trainingPlot()->runs().contains(base2));
+    QCOMPARE(window.trainingPlot()->runs().value(base2).series, QStringLiteral("baseline"));
+    window.trainingPlot()->setShownRuns({base1, base2, seededSweep->runDir() + QStringLiteral("/layer-01")});
+    QCOMPARE(window.trainingPlot()->drawnBand(base1), 2);
+    QCOMPARE(window.trainingPlot()->drawnBand(base2), 2);
+    QCOMPARE(window.trainingPlot()->drawnBand(seededSweep->runDir() + QStringLiteral("/layer-01")), 0); // one seed shown: a line
     QVERIFY(finish(runFromMenu(window, QStringLiteral("groups"),
                                {{QStringLiteral("group"), QStringLiteral("a=1; b=2")}, {QStringLiteral("size"), QStringLiteral("0.5")},
                                 {QStringLiteral("epochs"), one}, {QStringLiteral("threads"), one}})));

@@ -699,6 +699,11 @@ Job* MainWindow::launch(Job* job)
         trainingPlot_->setRun(curve);
         tabs_->setCurrentWidget(trainingPlot_);
         connect(job, &Job::epochFinished, this, [this, dir](const EpochMetrics& m) { trainingPlot_->appendEpoch(dir, m); });
+    } else if (isSweepKind(kind) && !dir.isEmpty()) {
+        // A sweep trains many runs (workers in parallel): each epoch names its run folder, whose curve joins the
+        // Training tab under the sweep as soon as it reports.
+        connect(job, &Job::epochFinished, this,
+                [this, dir, kind](const EpochMetrics& m) { runViews_->appendSweepEpoch(dir, kind, m); });
     }
     connect(job, &Job::logLine, this, &MainWindow::appendLog);
     connect(job, &Job::failed, this, [this, job](const QString& message) {

@@ -16,6 +16,11 @@ struct RunCurve {
     QString kind;                   ///< "train", "basis-train", …
     bool completed = false;         ///< summary.json present
     QVector<EpochMetrics> epochs;   ///< one row per finished epoch
+    /// A sweep's run: the sweep folder (runs of one group are listed together) and the run's series, its folder
+    /// name without the seed suffix ("baseline", "layer-05"): the shown seeds of one series draw as a band.
+    /// Both empty for a run of its own.
+    QString group;
+    QString series;
     /// Last epoch of the "basis" phase (skip training, paper A §4.2) when a "full" epoch follows it:
     /// the switch happens after this epoch. 0 when the run has no switch.
     int skipBoundary() const;

@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QRegularExpression>
 
 #include "core/basis/cost_model.h"
 #include "core/error.h"
@@ -18,6 +19,23 @@ namespace ranklab::ui {
 bool isTrainingKind(const QString& kind)
 {
     return kind == QLatin1String("train") || kind == QLatin1String("basis-train");
+}
+
+bool isSweepKind(const QString& kind)
+{
+    return kind == QLatin1String("sweep") || kind == QLatin1String("groups") || kind == QLatin1String("proxy-sweep");
+}
+
+RunCurve sweepRunCurve(const QString& sweepDir, const QString& sweepKind, const QString& runName)
+{
+    RunCurve curve;
+    curve.dir = QDir(QDir(sweepDir).filePath(runName)).absolutePath();
+    curve.kind = runName.startsWith(QLatin1String("baseline")) ? QStringLiteral("train") : QStringLiteral("basis-train");
+    curve.label = QStringLiteral("%1 · %2").arg(runLabel(sweepDir, sweepKind), runName);
+    curve.group = QDir(sweepDir).absolutePath();
+    static const QRegularExpression seedSuffix(QStringLiteral("-seed\\d+$"));
+    curve.series = QString(runName).remove(seedSuffix);
+    return curve;
 }
 
 RunViews::RunViews(Views views, QObject* parent) : QObject(parent), v_(views)
@@ -111,8 +129,8 @@ void RunViews::showSweepRuns(const RunEntry& sweep)
 {
     // Every trained run of a sweep (baseline and entries, every seed) is a training run of its own: its
     // curves go to the Training tab, listed under the sweep's label and not ticked (a 20-layer sweep with 3
-    // seeds has 63 of them); the first baseline seed is ticked so the sweep's schedule shows at once.
-    const QString prefix = runLabel(sweep.dir, sweep.kind);
+    // seeds has 63 of them); the first baseline seed is ticked so the sweep's schedule shows at once, and the
+    // ticked seeds of one run draw as a band around their mean.
     const QDir root(sweep.dir);
     for (const QString& name : root.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
         const QDir run(root.filePath(name));
@@ -120,16 +138,35 @@ void RunViews::showSweepRuns(const RunEntry& sweep)
             continue;
         RunEntry e;
         e.dir = run.absolutePath();
-        e.kind = name.startsWith(QLatin1String("baseline")) ? QStringLiteral("train") : QStringLiteral("basis-train");
+        RunCurve shape = sweepRunCurve(sweep.dir, sweep.kind, name);
+        e.kind = shape.kind;
         e.completed = QFileInfo::exists(run.filePath(QStringLiteral("summary.json")));
         try {
             RunCurve curve = loadRunCurve(e);
-            curve.label = QStringLiteral("%1 · %2").arg(prefix, name);
+            curve.label = shape.label;
+            curve.group = shape.group;
+            curve.series = shape.series;
             v_.training->setRun(curve, name == QLatin1String("baseline"));
         } catch (const Error& err) {
             Q_EMIT note(tr("%1/%2: %3").arg(QFileInfo(sweep.dir).fileName(), name, QString::fromUtf8(err.what())));
         }
     }
+}
+
+void RunViews::appendSweepEpoch(const QString& sweepDir, const QString& sweepKind, const EpochMetrics& metrics)
+{
+    if (metrics.runDir.isEmpty())
+        return;
+    if (!v_.training->runs().contains(metrics.runDir)) {
+        const QString name = QFileInfo(metrics.runDir).fileName();
+        RunCurve curve = sweepRunCurve(sweepDir, sweepKind, name);
+        curve.dir = metrics.runDir;
+        const bool firstBaseline = name == QLatin1String("baseline");
+        v_.training->setRun(curve, firstBaseline);
+        if (firstBaseline && v_.training->baseline().isEmpty())
+            v_.training->setBaseline(curve.dir);
+    }
+    v_.training->appendEpoch(metrics.runDir, metrics);
 }
 
 void RunViews::showCost(const QJsonObject& report)

@@ -6,6 +6,7 @@
 #include <QString>
 
 #include "core/jobs/workspace.h"
+#include "ui/plot_data.h"
 
 namespace ranklab::ui {
 
@@ -46,6 +47,10 @@ public:
     void showCost(const QJsonObject& report);
     /// Applies the per-layer figures to the layer table if it shows their model (after a model change).
     void applyLayerFigures();
+    /// One epoch of a sweep's run, live: the run's curve is added to the Training tab under the sweep
+    /// `sweepDir` (of kind `sweepKind`) when it is new (the baseline's first seed shown and made the baseline),
+    /// then the epoch appended.
+    void appendSweepEpoch(const QString& sweepDir, const QString& sweepKind, const EpochMetrics& metrics);
 
 Q_SIGNALS:
     /// A line for the log (a damaged run, a sweep's pending entries).
@@ -66,5 +71,10 @@ private:
 
 /// train and basis-train: the kinds whose runs are training curves.
 bool isTrainingKind(const QString& kind);
+/// sweep, groups and proxy-sweep: the kinds whose folders hold training runs (a proxy sweep's baseline).
+bool isSweepKind(const QString& kind);
+/// The curve of the run `runName` inside the sweep folder `sweepDir` (empty epochs): label "SWEEP · NAME", group
+/// and series set, kind train for baselines and basis-train for entries.
+RunCurve sweepRunCurve(const QString& sweepDir, const QString& sweepKind, const QString& runName);
 
 } // namespace ranklab::ui

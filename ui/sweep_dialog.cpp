@@ -1,5 +1,7 @@
 #include "ui/sweep_dialog.h"
 
+#include <algorithm>
+
 #include <QCheckBox>
 #include <QFormLayout>
 #include <QLineEdit>
@@ -43,7 +45,13 @@ SweepDialog::SweepDialog(const TrainParams& base, const ModelInfo& info, const Q
                           "accuracy drop gets a 95 % interval and the baseline's spread shows the noise floor (1: no interval)"));
     valSubset_ = new QSpinBox(this);
     declareSpin(valSubset_, QStringLiteral("sweep"), QStringLiteral("val-subset"));
-    valSubset_->setValue(base.data.valSubset);
+    // First-run defaults that teach the right thing (issue 13): three paired seeds, so every drop carries an
+    // interval and the baseline's spread shows the noise floor, and a validation split of a quarter of the
+    // training images (100–5,000) to choose on, so the test split only reports. The CLI keeps --seeds 1 and no
+    // validation split unless asked; a parameter file sets both.
+    seeds_->setValue(3);
+    valSubset_->setValue(base.data.valSubset > 0 ? base.data.valSubset
+                                                 : (base.data.subset > 0 ? std::clamp(base.data.subset / 4, 100, 5000) : 5000));
     valSubset_->setSpecialValueText(tr("none (choose on the test split)"));
     valSubset_->setToolTip(tr("Training images held out as a validation split: the drops are measured on it, so the test split "
                               "that reports the result does not also choose the layers"));

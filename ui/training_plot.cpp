@@ -1,11 +1,15 @@
 #include "ui/training_plot.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <QComboBox>
+#include <QFileInfo>
 #include <QHBoxLayout>
+#include <QHash>
 #include <QLabel>
 #include <QListWidget>
+#include <QSet>
 #include <qcustomplot.h>
 
 namespace ranklab::ui {
@@ -96,8 +100,12 @@ void TrainingPlot::clear()
 void TrainingPlot::setShownRuns(const QStringList& dirs)
 {
     rebuilding_ = true;
-    for (int i = 0; i < list_->count(); ++i)
-        list_->item(i)->setCheckState(dirs.contains(list_->item(i)->data(Qt::UserRole).toString()) ? Qt::Checked : Qt::Unchecked);
+    for (int i = 0; i < list_->count(); ++i) {
+        QListWidgetItem* item = list_->item(i);
+        const QString dir = item->data(Qt::UserRole).toString();
+        if (!dir.isEmpty()) // not a sweep's header line
+            item->setCheckState(dirs.contains(dir) ? Qt::Checked : Qt::Unchecked);
+    }
     rebuilding_ = false;
     redraw();
 }
@@ -106,7 +114,7 @@ QStringList TrainingPlot::shownRuns() const
 {
     QStringList out;
     for (int i = 0; i < list_->count(); ++i)
-        if (list_->item(i)->checkState() == Qt::Checked)
+        if (list_->item(i)->checkState() == Qt::Checked && !list_->item(i)->data(Qt::UserRole).toString().isEmpty())
             out << list_->item(i)->data(Qt::UserRole).toString();
     return out;
 }
@@ -129,8 +137,20 @@ void TrainingPlot::rebuildList()
     list_->clear();
     baseline_->clear();
     baseline_->addItem(tr("none"), QString());
+    QString group;
     for (const RunCurve& r : runs_) {
-        auto* item = new QListWidgetItem(r.label, list_);
+        // A sweep's runs sit under one header line naming the sweep (runs_ is ordered by folder, so they are
+        // adjacent), each listed by its folder name.
+        if (!r.group.isEmpty() && r.group != group) {
+            auto* header = new QListWidgetItem(r.label.section(QStringLiteral(" · "), 0, 0), list_);
+            header->setFlags(Qt::ItemIsEnabled);
+            header->setToolTip(r.group);
+            QFont bold = header->font();
+            bold.setBold(true);
+            header->setFont(bold);
+        }
+        group = r.group;
+        auto* item = new QListWidgetItem(r.group.isEmpty() ? r.label : QStringLiteral("    ") + QFileInfo(r.dir).fileName(), list_);
         item->setData(Qt::UserRole, r.dir);
         item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
         item->setCheckState(Qt::Unchecked);
@@ -152,17 +172,40 @@ void TrainingPlot::redraw()
     p->clearItems();
     drawnPoints_.clear();
     drawnSkip_.clear();
+    drawnBand_.clear();
     const QString base = baseline();
     QStringList order = shownRuns();
     if (!base.isEmpty() && runs_.contains(base)) {
         order.removeAll(base);
         order.prepend(base); // drawn first, underneath
     }
+    // The shown seeds of one sweep run (same group and series) draw as one band: the mean as the line, the
+    // band from the lowest to the highest seed, per epoch.
+    QMap<QString, QStringList> bands;
+    for (const QString& dir : order) {
+        const RunCurve& run = runs_[dir];
+        if (!run.group.isEmpty())
+            bands[run.group + QLatin1Char('\n') + run.series] << dir;
+    }
+    QHash<QString, QStringList> bandOf; // first member → members, for bands of two or more
+    QSet<QString> inBand;
+    for (const QStringList& members : std::as_const(bands))
+        if (members.size() >= 2) {
+            bandOf.insert(members.first(), members);
+            for (const QString& d : members)
+                inBand.insert(d);
+        }
     int colour = 0;
     double maxEpoch = 1;
     for (const QString& dir : order) {
         const RunCurve& run = runs_[dir];
-        const bool isBase = dir == base;
+        drawnPoints_[dir] = int(run.epochs.size());
+        for (const EpochMetrics& m : run.epochs)
+            maxEpoch = std::max(maxEpoch, double(m.epoch));
+        if (inBand.contains(dir) && !bandOf.contains(dir))
+            continue; // drawn with its band
+        const QStringList members = bandOf.value(dir, QStringList{dir});
+        const bool isBase = members.contains(base) || (!run.group.isEmpty() && run.series == QLatin1String("baseline"));
         const QColor c = isBase ? QColor(120, 120, 120) : runColour(colour++);
         QCPGraph* acc = p->addGraph(p->xAxis, p->yAxis);
         QCPGraph* loss = p->addGraph(p->xAxis, p->yAxis2);
@@ -171,14 +214,50 @@ void TrainingPlot::redraw()
         acc->setPen(accPen);
         loss->setPen(lossPen);
         acc->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, c, c, isBase ? 7 : 5));
-        acc->setName(isBase ? tr("baseline: %1").arg(run.label) : run.label);
         loss->removeFromLegend();
-        for (const EpochMetrics& m : run.epochs) {
-            acc->addData(m.epoch, 100 * m.testTop1);
-            loss->addData(m.epoch, m.trainLoss);
-            maxEpoch = std::max(maxEpoch, double(m.epoch));
+        if (members.size() == 1) {
+            acc->setName(isBase ? tr("baseline: %1").arg(run.label) : run.label);
+            for (const EpochMetrics& m : run.epochs) {
+                acc->addData(m.epoch, 100 * m.testTop1);
+                loss->addData(m.epoch, m.trainLoss);
+            }
+        } else {
+            QMap<int, QVector<double>> accAt, lossAt;
+            for (const QString& d : members)
+                for (const EpochMetrics& m : runs_[d].epochs) {
+                    accAt[m.epoch].push_back(100 * m.testTop1);
+                    lossAt[m.epoch].push_back(m.trainLoss);
+                }
+            QCPGraph* low = p->addGraph(p->xAxis, p->yAxis);
+            QCPGraph* high = p->addGraph(p->xAxis, p->yAxis);
+            for (QCPGraph* g : {low, high}) {
+                g->setPen(QPen(QColor(c.red(), c.green(), c.blue(), 90), 1));
+                g->removeFromLegend();
+            }
+            high->setBrush(QColor(c.red(), c.green(), c.blue(), 50));
+            high->setChannelFillGraph(low);
+            for (auto it = accAt.cbegin(); it != accAt.cend(); ++it) {
+                const QVector<double>& v = it.value();
+                double sum = 0;
+                for (double x : v)
+                    sum += x;
+                acc->addData(it.key(), sum / double(v.size()));
+                low->addData(it.key(), *std::min_element(v.begin(), v.end()));
+                high->addData(it.key(), *std::max_element(v.begin(), v.end()));
+            }
+            for (auto it = lossAt.cbegin(); it != lossAt.cend(); ++it) {
+                double sum = 0;
+                for (double x : it.value())
+                    sum += x;
+                loss->addData(it.key(), sum / double(it.value().size()));
+            }
+            const QString name = run.label.section(QStringLiteral(" · "), 0, 0) + QStringLiteral(" · ") + run.series;
+            acc->setName(tr("%1%2 (mean of %3 seeds, band: lowest–highest)")
+                             .arg(isBase ? tr("baseline: ") : QString(), name)
+                             .arg(members.size()));
+            for (const QString& d : members)
+                drawnBand_[d] = int(members.size());
         }
-        drawnPoints_[dir] = int(run.epochs.size());
         const int skip = run.skipBoundary();
         if (skip > 0) {
             auto* line = new QCPItemStraightLine(p);
@@ -191,7 +270,8 @@ void TrainingPlot::redraw()
             label->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
             label->setText(tr(" skip"));
             label->setColor(c);
-            drawnSkip_[dir] = skip;
+            for (const QString& d : members)
+                drawnSkip_[d] = skip;
         }
     }
     p->xAxis->setRange(0.5, maxEpoch + 0.5);
@@ -211,6 +291,11 @@ void TrainingPlot::redraw()
 int TrainingPlot::drawnPoints(const QString& dir) const
 {
     return drawnPoints_.value(dir, 0);
+}
+
+int TrainingPlot::drawnBand(const QString& dir) const
+{
+    return drawnBand_.value(dir, 0);
 }
 
 int TrainingPlot::drawnSkipLine(const QString& dir) const

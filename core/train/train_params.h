@@ -54,6 +54,9 @@ struct EpochMetrics {
     double trainSeconds = 0;      ///< wall time of the training part of the epoch
     double evalSeconds = 0;
     double imagesPerSecond = 0;   ///< training images / trainSeconds
+    /// The run folder that trained this epoch, on live reports (a sweep trains many runs in one job); empty when
+    /// read back from metrics.csv, which lives in that folder.
+    QString runDir;
 };
 
 /// Live progress of a job, reported at least once per batch.

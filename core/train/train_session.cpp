@@ -491,8 +491,11 @@ TrainSummary TrainSession::run(bool resume, const TrainHooks& hooks)
                 .arg(100 * m.testTop1, 0, 'f', 2)
                 .arg(m.trainSeconds + m.evalSeconds, 0, 'f', 1)
                 .arg(m.imagesPerSecond, 0, 'f', 0));
-        if (callbacks_.epochDone)
-            callbacks_.epochDone(m);
+        if (callbacks_.epochDone) {
+            EpochMetrics live = m;
+            live.runDir = QDir(outDir_).absolutePath();
+            callbacks_.epochDone(live);
+        }
     }
 
     summary.history = history_;
