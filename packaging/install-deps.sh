@@ -19,6 +19,8 @@ packages=(
   clang-14 libclang-rt-14-dev
   # packaging: PNG icons rendered from the SVG, and the package test's man, .desktop and AppStream checks
   librsvg2-bin man-db desktop-file-utils appstream
+  # cluster executor tests: a one-node Slurm cluster started by tests/slurm/local-cluster.sh
+  slurm-wlm munge
 )
 
 missing=()

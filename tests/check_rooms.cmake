@@ -1,9 +1,9 @@
 # The rooms of core/ and their order (HACKING.md): a file may include its own room and the rooms before
 # it, never one after it or a sibling. Run by CTest as `rooms_include_order`:
 #   cmake -DSOURCE_DIR=<repo> -P tests/check_rooms.cmake
-# Order: data → models → io → train → {basis, prune, ron} → search → jobs. Rooms on one rank are siblings
+# Order: data → models → io → train → {basis, prune, ron} → search → cluster → jobs. Rooms on one rank are siblings
 # and must not include each other (a compression method does not build on another one).
-set(ranks data 0 models 1 io 2 train 3 basis 4 prune 4 ron 4 search 5 jobs 6)
+set(ranks data 0 models 1 io 2 train 3 basis 4 prune 4 ron 4 search 5 cluster 6 jobs 7)
 list(LENGTH ranks n)
 math(EXPR last "${n} - 1")
 foreach(i RANGE 0 ${last} 2)
@@ -41,6 +41,6 @@ foreach(f ${files})
   endforeach()
 endforeach()
 if(problems)
-  message(FATAL_ERROR "core/ includes against the room order (data → models → io → train → {basis, prune, ron} → search → jobs):${problems}")
+  message(FATAL_ERROR "core/ includes against the room order (data → models → io → train → {basis, prune, ron} → search → cluster → jobs):${problems}")
 endif()
 message(STATUS "rooms: ${checked} files of core/ include only their own room and the rooms below it")

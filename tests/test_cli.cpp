@@ -274,7 +274,7 @@ void TestCli::schemaIsWhatHelpShows()
     for (const QJsonValue& c : commands)
         names << c.toObject().value("command").toString();
     QCOMPARE(names, (QStringList{"info", "train", "eval", "export", "basis-train", "sanity-check", "prune", "cost", "sweep", "groups",
-                                 "pareto", "proxy-sweep", "spectrum", "ron"}));
+                                 "pareto", "proxy-sweep", "spectrum", "ron", "sweep-unit", "status", "cancel", "resubmit"}));
     const Result usage = runCli({"--help"});
     for (const QString& name : names)
         QVERIFY2(usage.out.contains("  " + name.toUtf8() + " "), qPrintable(name));

@@ -49,7 +49,7 @@ void TestJobsRegistry::everyCommandIsRegistered()
             QVERIFY2(!k->completionFiles.isEmpty(), qPrintable(k->id)); // the workspace must know when it is done
     }
     const QStringList expected{"info", "train", "eval", "export", "basis-train", "sanity-check", "prune", "cost",
-                               "sweep", "groups", "pareto", "proxy-sweep", "spectrum", "ron"};
+                               "sweep", "groups", "pareto", "proxy-sweep", "spectrum", "ron", "sweep-unit", "status", "cancel", "resubmit"};
     QCOMPARE(ids, expected);
 }
 
@@ -63,7 +63,9 @@ void TestJobsRegistry::defaultsAreInsideTheirOwnRanges()
                 p.set(d.name, d.defaultValue);
         for (const ParamDecl& d : k->schema.decls())
             if (d.required && p.value(d.name).isEmpty())
-                p.set(d.name, d.type == ParamType::Choice ? d.choices.first() : QStringLiteral("x"));
+                p.set(d.name, d.type == ParamType::Choice                                   ? d.choices.first()
+                              : d.type == ParamType::Int || d.type == ParamType::Double ? QString::number(d.min)
+                                                                                        : QStringLiteral("x"));
         try {
             p.validate();
         } catch (const Error& e) {

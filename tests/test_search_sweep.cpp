@@ -442,6 +442,7 @@ void TestSearchSweep::proxySweepSharesTheFormat()
     p.basis = s.basis;
     p.basis.init = basis::BasisInit::Svd;
     p.evalImages = 100;
+    p.proxy = QStringLiteral("finetune"); // the most involved treatment: a short fine-tune, then recalibration
     QStringList lines;
     TrainCallbacks cb;
     cb.log = [&lines](const QString& line) { lines << line; };
@@ -451,7 +452,7 @@ void TestSearchSweep::proxySweepSharesTheFormat()
     QCOMPARE(r.kind, SweepKind::Proxy);
     QCOMPARE(r.entries.size(), 3);
     QCOMPARE(r.baseline.seconds, ref_.baseline.seconds);
-    QCOMPARE(p.proxy, QStringLiteral("finetune")); // the default: a short fine-tune, then BatchNorm recalibration
+    QCOMPARE(ProxySweepParams{}.proxy, QStringLiteral("bn")); // the default: BatchNorm recalibration
     QVERIFY(r.timed);
     for (int i = 0; i < 3; ++i) {
         const LayerSensitivity& e = r.entries[i];

@@ -41,5 +41,9 @@ if(RANKLAB_XVFB_RUN AND TARGET ranklab)
 endif()
 
 # The room order of core/ (HACKING.md): a file never includes a room above its own or a sibling room.
+# A real one-node Slurm cluster (tests/slurm/local-cluster.sh, started and stopped by the test): the sweep's units
+# through the Slurm executor. Skipped (77) only where slurm-wlm/munge are missing.
+add_test(NAME slurm_executor COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/slurm/test_slurm_executor.sh $<TARGET_FILE:ranklab-cli>)
+set_tests_properties(slurm_executor PROPERTIES LABELS slurm SKIP_RETURN_CODE 77 TIMEOUT 600 RUN_SERIAL TRUE)
 add_test(NAME rooms_include_order COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -P ${CMAKE_CURRENT_SOURCE_DIR}/check_rooms.cmake)
 set_tests_properties(rooms_include_order PROPERTIES LABELS "fast")

@@ -31,6 +31,10 @@ void registerBuiltinKinds()
     JobKinds::add(kinds::proxySweepKind());
     JobKinds::add(kinds::spectrumKind());
     JobKinds::add(kinds::ronKind());
+    JobKinds::add(kinds::sweepUnitKind());
+    JobKinds::add(kinds::statusKind());
+    JobKinds::add(kinds::cancelKind());
+    JobKinds::add(kinds::resubmitKind());
 }
 
 QString kinds::formatDuration(double seconds)

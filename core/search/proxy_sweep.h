@@ -35,7 +35,7 @@ struct ProxySweepParams {
     ///   "reinit"   — as finetune, but the basis layer starts from random filters and coefficients (the
     ///                sanity check's re-initialisation, paper A §4.1): how much the layer's trained solution
     ///                is needed, rather than how well it is approximated. Basis method only.
-    QString proxy = QStringLiteral("finetune");
+    QString proxy = QStringLiteral("bn");
     double finetuneEpochs = 0.25; ///< fraction of an epoch fine-tuned per layer ("finetune", "reinit"), in (0, 10]
     double finetuneLr = 0;        ///< fine-tune learning rate; 0: one tenth of train.lr
     int recalBatches = 20;        ///< training batches that re-estimate BatchNorm statistics ("bn", and after fine-tunes)

@@ -426,20 +426,13 @@ void writeTiming(const SweepParams& params, const plan::SweepPlan& sweepPlan, co
 
 } // namespace
 
-SweepResult runSweep(const SweepParams& params, const QString& outDir, const TrainCallbacks& callbacks,
-                     const std::atomic_bool* cancel)
+namespace {
+
+/// The units of a planned sweep: (run, seed) pairs, seed by seed — the baseline and every entry with seed 1,
+/// then with seed 2, … — so that a stopped sweep holds complete pairs for as many seeds as possible.
+QVector<PlannedRun> planRuns(const SweepParams& params, const plan::SweepPlan& sweepPlan, const QString& outDir, int share)
 {
-    plan::SweepPlan sweepPlan = plan::planSweep(params);
-    const io::FolderLock folderLock(outDir);
-    QJsonObject sweepFile = plan::sweepFileJson(sweepPlan.kind, params.train, params.basis, sweepPlan.skipEpochs, toJson(params),
-                                                sweepPlan.entries, true);
-    if (params.seeds != 1)
-        sweepFile.insert(QStringLiteral("seeds"), params.seeds);
-    files::writeOrCheckSweepFile(outDir, sweepFile);
-    const int share = plan::threadShare(params.train.threads, params.workers);
     const QDir root(outDir);
-    // The units: (run, seed) pairs, seed by seed — the baseline and every entry with seed 1, then with
-    // seed 2, … — so that a stopped sweep holds complete pairs for as many seeds as possible.
     QVector<PlannedRun> runs;
     for (int seed = 0; seed < params.seeds; ++seed) {
         PlannedRun base{QStringLiteral("baseline") + files::seedLabel(seed), root.filePath(files::seedRunDir(files::kBaselineDir, seed)),
@@ -448,7 +441,7 @@ SweepResult runSweep(const SweepParams& params, const QString& outDir, const Tra
         base.basisParams.train.seed = params.train.seed + quint64(seed);
         base.basisParams.train.threads = share;
         runs.push_back(base);
-        for (plan::PlannedEntry& e : sweepPlan.entries) {
+        for (const plan::PlannedEntry& e : sweepPlan.entries) {
             PlannedRun run;
             run.label = (sweepPlan.kind == SweepKind::Groups ? QStringLiteral("group %1").arg(e.name)
                                                              : QStringLiteral("layer %1 (%2)").arg(e.index).arg(e.name))
@@ -460,6 +453,124 @@ SweepResult runSweep(const SweepParams& params, const QString& outDir, const Tra
             runs.push_back(run);
         }
     }
+    return runs;
+}
+
+/// sweep.json for `params` (written, or checked against the folder's).
+QJsonObject sweepFile(const SweepParams& params, const plan::SweepPlan& sweepPlan)
+{
+    QJsonObject file = plan::sweepFileJson(sweepPlan.kind, params.train, params.basis, sweepPlan.skipEpochs, toJson(params),
+                                           sweepPlan.entries, true);
+    if (params.seeds != 1)
+        file.insert(QStringLiteral("seeds"), params.seeds);
+    return file;
+}
+
+/// The parameters stored in the sweep folder `dir` (sweep.json's "params"); throws ranklab::Error with one
+/// sentence when there is none or it is not a trained sweep.
+SweepParams storedSweepParams(const QString& dir)
+{
+    const QString path = QDir(dir).filePath(QStringLiteral("sweep.json"));
+    if (!QFileInfo::exists(path))
+        throw Error(QStringLiteral("%1 holds no sweep (no sweep.json).").arg(dir));
+    const QJsonObject sweep = io::readJsonObject(path);
+    const QString kind = sweep.value(QStringLiteral("kind")).toString();
+    if (kind != QLatin1String("sweep") && kind != QLatin1String("groups"))
+        throw Error(QStringLiteral("%1 holds a %2, whose work is not split into units.").arg(dir, kind.isEmpty() ? QStringLiteral("folder of no known kind") : kind));
+    SweepParams params = sweepParamsFromJson(sweep.value(QStringLiteral("params")).toObject());
+    params.seeds = std::max(1, sweep.value(QStringLiteral("seeds")).toInt(1));
+    return params;
+}
+
+/// Trains (or resumes, or repairs) one unit; what a worker thread and `sweep-unit` both do.
+TrainSummary trainUnit(const PlannedRun& run, const TrainCallbacks& cb, const std::atomic_bool* stop)
+{
+    if (run.baseline)
+        return runTraining(run.basisParams.train, run.dir, true, cb, stop);
+    return basis::runBasisTraining(run.basisParams, run.dir, true, cb, stop);
+}
+
+/// The planned runs as units, with their state on disk.
+QVector<SweepUnit> unitsOf(const QVector<PlannedRun>& runs, const QString& dir)
+{
+    QVector<SweepUnit> units;
+    const QDir root(dir);
+    for (int i = 0; i < runs.size(); ++i)
+        units.push_back(SweepUnit{i, runs[i].label, root.relativeFilePath(runs[i].dir), runs[i].baseline,
+                                  QFileInfo::exists(QDir(runs[i].dir).filePath(files::kSummaryFile))});
+    return units;
+}
+
+} // namespace
+
+QVector<SweepUnit> prepareSweep(const SweepParams& params, const QString& outDir)
+{
+    const plan::SweepPlan sweepPlan = plan::planSweep(params);
+    {
+        const io::FolderLock folderLock(outDir);
+        files::writeOrCheckSweepFile(outDir, sweepFile(params, sweepPlan));
+    }
+    const QVector<PlannedRun> runs = planRuns(params, sweepPlan, outDir, params.train.threads);
+    return unitsOf(runs, outDir);
+}
+
+QVector<SweepUnit> sweepUnits(const QString& dir)
+{
+    const SweepParams params = storedSweepParams(dir);
+    const plan::SweepPlan sweepPlan = plan::planSweep(params);
+    const QVector<PlannedRun> runs = planRuns(params, sweepPlan, dir, params.train.threads);
+    return unitsOf(runs, dir);
+}
+
+TrainSummary runSweepUnit(const QString& dir, int unit, int threads, const TrainCallbacks& callbacks, const std::atomic_bool* cancel)
+{
+    SweepParams params = storedSweepParams(dir);
+    const plan::SweepPlan sweepPlan = plan::planSweep(params);
+    const QVector<PlannedRun> runs = planRuns(params, sweepPlan, dir, threads > 0 ? threads : params.train.threads);
+    if (unit < 0 || unit >= runs.size())
+        throw OptionError(QStringLiteral("the sweep in %1 has units 0 to %2, not %3.").arg(dir).arg(runs.size() - 1).arg(unit));
+    const PlannedRun& run = runs[unit];
+    const QString repair = repairRunFolder(run.dir, run.label);
+    if (!repair.isEmpty() && callbacks.log)
+        callbacks.log(repair);
+    const TrainSummary summary = trainUnit(run, callbacks, cancel);
+    if (summary.status == QLatin1String("completed")) {
+        if (callbacks.log)
+            callbacks.log(QStringLiteral("%1 finished: test top-1 %2%, %3 s of training")
+                              .arg(run.label)
+                              .arg(100 * summary.finalTestTop1, 0, 'f', 2)
+                              .arg(summary.trainSeconds, 0, 'f', 1));
+        files::writeSensitivityFiles(dir);
+    }
+    return summary;
+}
+
+SweepResult finishSweep(const QString& dir, int threads, const TrainCallbacks& callbacks)
+{
+    const SweepParams params = storedSweepParams(dir);
+    const plan::SweepPlan sweepPlan = plan::planSweep(params);
+    const io::FolderLock folderLock(dir);
+    const QVector<PlannedRun> runs = planRuns(params, sweepPlan, dir, threads);
+    bool allDone = true;
+    for (const PlannedRun& run : runs)
+        allDone = allDone && QFileInfo::exists(QDir(run.dir).filePath(files::kSummaryFile));
+    SweepProgress progress(callbacks, int(runs.size()), int(runs.size()));
+    if (allDone)
+        writeTiming(params, sweepPlan, dir, plan::threadShare(threads, 1), progress);
+    files::writeSensitivityFiles(dir);
+    if (!QFileInfo::exists(QDir(runs.front().dir).filePath(files::kSummaryFile)))
+        return partialResult(dir, sweepPlan.kind, runs);
+    return loadSweep(dir);
+}
+
+SweepResult runSweep(const SweepParams& params, const QString& outDir, const TrainCallbacks& callbacks,
+                     const std::atomic_bool* cancel)
+{
+    plan::SweepPlan sweepPlan = plan::planSweep(params);
+    const io::FolderLock folderLock(outDir);
+    files::writeOrCheckSweepFile(outDir, sweepFile(params, sweepPlan));
+    const int share = plan::threadShare(params.train.threads, params.workers);
+    const QVector<PlannedRun> runs = planRuns(params, sweepPlan, outDir, share);
     // Finished runs are left exactly as they are; damaged ones are re-run (repairRunFolder).
     QStringList repairs;
     for (const PlannedRun& run : runs) {
@@ -510,12 +621,7 @@ SweepResult runSweep(const SweepParams& params, const QString& outDir, const Tra
             cb.log = [&](const QString& line) { progress.log(QStringLiteral("[%1] %2").arg(run.label, line)); };
             cb.epochDone = [&](const EpochMetrics& m) { progress.epochDone(m); };
             try {
-                TrainSummary summary;
-                if (run.baseline) {
-                    summary = runTraining(run.basisParams.train, run.dir, true, cb, &stop);
-                } else {
-                    summary = basis::runBasisTraining(run.basisParams, run.dir, true, cb, &stop);
-                }
+                const TrainSummary summary = trainUnit(run, cb, &stop);
                 if (startLock.owns_lock())
                     startLock.unlock();
                 if (summary.status == QLatin1String("completed")) {

@@ -75,4 +75,31 @@ LayerGroup parseLayerGroup(const QString& text);
 SweepResult runSweep(const SweepParams& params, const QString& outDir, const TrainCallbacks& callbacks = {},
                      const std::atomic_bool* cancel = nullptr);
 
+/// One unit of a sweep or groups sweep: one seed of the baseline or of one entry, the independent piece of
+/// work an executor runs (this process's worker threads, or a task of a Slurm job array).
+struct SweepUnit {
+    int id = 0;          ///< 0-based, in runSweep's order (seed by seed: baseline, entries, then the next seed)
+    QString label;       ///< "baseline", "layer 5 (layer2.0.conv1) seed 2", "group light"
+    QString runDir;      ///< its run folder, relative to the sweep folder
+    bool baseline = false;
+    bool done = false;   ///< its summary.json exists (the completion contract of every run)
+};
+
+/// Checks `params` and writes (or checks) outDir/sweep.json exactly as runSweep does, without training
+/// anything; returns the units. What an executor calls before it hands the units out. Throws ranklab::Error
+/// for bad input, before anything is written.
+QVector<SweepUnit> prepareSweep(const SweepParams& params, const QString& outDir);
+/// The units of the sweep stored in `dir` (its sweep.json), with their state on disk.
+QVector<SweepUnit> sweepUnits(const QString& dir);
+/// Trains (or resumes from its checkpoint, or repairs) unit `unit` of the sweep stored in `dir`, with `threads`
+/// intra-op threads (0: the sweep's own setting), and rewrites the sensitivity files when it completes. The
+/// unit's parameters come from sweep.json, so any process that sees the folder can run it (`ranklab-cli
+/// sweep-unit`); units of one sweep may run at the same time in different processes.
+TrainSummary runSweepUnit(const QString& dir, int unit, int threads = 0, const TrainCallbacks& callbacks = {},
+                          const std::atomic_bool* cancel = nullptr);
+/// Finishes a sweep whose units ran elsewhere: once every unit is done, the interleaved per-layer timing
+/// (timing.json, measured here with `threads` threads) and the sensitivity files; returns loadSweep(dir), or a
+/// partial result listing the pending units while the first baseline is missing.
+SweepResult finishSweep(const QString& dir, int threads = 0, const TrainCallbacks& callbacks = {});
+
 } // namespace ranklab::search

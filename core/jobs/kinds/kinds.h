@@ -20,6 +20,10 @@ JobKind paretoKind();
 JobKind proxySweepKind();
 JobKind spectrumKind();
 JobKind ronKind();
+JobKind sweepUnitKind();
+JobKind statusKind();
+JobKind cancelKind();
+JobKind resubmitKind();
 
 /// "1h02m", "3m05s", "12s" ("?" for a negative time), as ranklab-cli writes durations and ETAs.
 QString formatDuration(double seconds);

@@ -3,6 +3,7 @@
 #include "core/jobs/common_params.h"
 #include "core/jobs/kinds/kinds.h"
 #include "core/jobs/kinds/basis_params.h"
+#include "core/jobs/kinds/executor_params.h"
 #include "core/jobs/kinds/sweep_common.h"
 #include "core/search/sweep.h"
 
@@ -48,6 +49,7 @@ JobKind trainedSweepKind(bool groups)
                                 "a 95% interval and the baseline's spread as the noise floor; a resume may raise K"),
                  QStringLiteral("1"), 1, 100);
     addTrainerParams(k.schema);
+    addExecutorParams(k.schema);
     k.completionFiles = {QStringLiteral("sensitivity.json")};
     k.runFolderParam = QStringLiteral("out");
     k.resumeParam = QStringLiteral("resume");
@@ -72,6 +74,12 @@ JobKind trainedSweepKind(bool groups)
         params.seeds = p.intValue(QStringLiteral("seeds"));
         const QString out = p.required(QStringLiteral("out"));
         checkSweepResume(p, out);
+        if (p.choice(QStringLiteral("executor")) == QLatin1String("slurm")) {
+            // The units go to a Slurm job array; sweep.json is written (or checked) first, exactly as locally.
+            const cluster::SlurmOptions options = slurmOptionsFrom(p); // a malformed option is refused before anything is written
+            search::prepareSweep(params, out);
+            return runOnSlurm(options, p.flag(QStringLiteral("wait")), context, out, command);
+        }
         const search::SweepResult sweep = search::runSweep(params, out, context.trainCallbacks(), context.cancelFlag());
         JobResult result;
         if (context.isCancelled()) {
