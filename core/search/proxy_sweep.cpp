@@ -291,7 +291,7 @@ SweepResult runProxySweep(const ProxySweepParams& params, const QString& outDir,
     // Basis convs' time as autograd pays it: the entries' layers timed dense against basis, interleaved.
     QHash<int, double> timedDelta;
     if (basisMethod) {
-        const QString timingPath = root.filePath(QStringLiteral("proxy/timing.json"));
+        const QString timingPath = root.filePath(files::kProxyTimingFile);
         if (!QFileInfo::exists(timingPath)) {
             log(QStringLiteral("proxy: timing each layer, dense against basis, interleaved…"));
             io::writeJsonAtomic(timingPath, plan::timeEntries(params.train, params.basis, sweepPlan.entries, params.train.epochs,

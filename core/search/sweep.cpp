@@ -482,6 +482,22 @@ SweepParams storedSweepParams(const QString& dir)
     return params;
 }
 
+/// A sweep folder's stored parameters, their plan and its runs (each with `threads` intra-op threads, 0: the
+/// sweep's own setting): what the unit functions below start from.
+struct StoredSweep {
+    SweepParams params;
+    plan::SweepPlan plan;
+    QVector<PlannedRun> runs;
+};
+StoredSweep storedSweep(const QString& dir, int threads)
+{
+    StoredSweep stored;
+    stored.params = storedSweepParams(dir);
+    stored.plan = plan::planSweep(stored.params);
+    stored.runs = planRuns(stored.params, stored.plan, dir, threads > 0 ? threads : stored.params.train.threads);
+    return stored;
+}
+
 /// Trains (or resumes, or repairs) one unit; what a worker thread and `sweep-unit` both do.
 TrainSummary trainUnit(const PlannedRun& run, const TrainCallbacks& cb, const std::atomic_bool* stop)
 {
@@ -516,17 +532,12 @@ QVector<SweepUnit> prepareSweep(const SweepParams& params, const QString& outDir
 
 QVector<SweepUnit> sweepUnits(const QString& dir)
 {
-    const SweepParams params = storedSweepParams(dir);
-    const plan::SweepPlan sweepPlan = plan::planSweep(params);
-    const QVector<PlannedRun> runs = planRuns(params, sweepPlan, dir, params.train.threads);
-    return unitsOf(runs, dir);
+    return unitsOf(storedSweep(dir, 0).runs, dir);
 }
 
 TrainSummary runSweepUnit(const QString& dir, int unit, int threads, const TrainCallbacks& callbacks, const std::atomic_bool* cancel)
 {
-    SweepParams params = storedSweepParams(dir);
-    const plan::SweepPlan sweepPlan = plan::planSweep(params);
-    const QVector<PlannedRun> runs = planRuns(params, sweepPlan, dir, threads > 0 ? threads : params.train.threads);
+    const QVector<PlannedRun> runs = storedSweep(dir, threads).runs;
     if (unit < 0 || unit >= runs.size())
         throw OptionError(QStringLiteral("the sweep in %1 has units 0 to %2, not %3.").arg(dir).arg(runs.size() - 1).arg(unit));
     const PlannedRun& run = runs[unit];
@@ -547,19 +558,18 @@ TrainSummary runSweepUnit(const QString& dir, int unit, int threads, const Train
 
 SweepResult finishSweep(const QString& dir, int threads, const TrainCallbacks& callbacks)
 {
-    const SweepParams params = storedSweepParams(dir);
-    const plan::SweepPlan sweepPlan = plan::planSweep(params);
+    const StoredSweep stored = storedSweep(dir, threads);
+    const QVector<PlannedRun>& runs = stored.runs;
     const io::FolderLock folderLock(dir);
-    const QVector<PlannedRun> runs = planRuns(params, sweepPlan, dir, threads);
     bool allDone = true;
     for (const PlannedRun& run : runs)
         allDone = allDone && QFileInfo::exists(QDir(run.dir).filePath(files::kSummaryFile));
     SweepProgress progress(callbacks, int(runs.size()), int(runs.size()));
     if (allDone)
-        writeTiming(params, sweepPlan, dir, plan::threadShare(threads, 1), progress);
+        writeTiming(stored.params, stored.plan, dir, plan::threadShare(threads, 1), progress);
     files::writeSensitivityFiles(dir);
     if (!QFileInfo::exists(QDir(runs.front().dir).filePath(files::kSummaryFile)))
-        return partialResult(dir, sweepPlan.kind, runs);
+        return partialResult(dir, stored.plan.kind, runs);
     return loadSweep(dir);
 }
 

@@ -17,6 +17,8 @@ inline const QString kSummaryFile = QStringLiteral("summary.json");
 inline const QString kParamsFile = QStringLiteral("params.json");
 /// Interleaved per-layer timing of every entry, dense against basis (written when every run has finished).
 inline const QString kTimingFile = QStringLiteral("timing.json");
+/// A proxy sweep's interleaved per-layer timing (plan::timeEntries), beside its layer files.
+inline const QString kProxyTimingFile = QStringLiteral("proxy/timing.json");
 
 /// "layer-05" for registry index 5 (two digits at least, so folders sort in index order).
 QString layerRunDir(int index);

@@ -510,7 +510,7 @@ SweepResult loadSweep(const QString& dir)
     }
     poolDropIntervals(result.entries);
     // The interleaved per-layer timing, once every run has finished (runSweep writes it).
-    const QString timingPath = root.filePath(result.kind == SweepKind::Proxy ? QStringLiteral("proxy/timing.json") : files::kTimingFile);
+    const QString timingPath = root.filePath(result.kind == SweepKind::Proxy ? files::kProxyTimingFile : files::kTimingFile);
     if (QFileInfo::exists(timingPath)) {
         try {
             QHash<int, double> deltas;
