@@ -3,6 +3,8 @@
 #include <QtTest>
 
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QThread>
 #include <QTemporaryDir>
 
 #include "core/io/atomic_file.h"
@@ -60,6 +62,7 @@ private Q_SLOTS:
     void helpAndUsageErrors();
     void sweepParetoAndResume();
     void groupsJson();
+    void processExecutorIsolatesUnits();
     void pruningMethodFeedsSensitivityAndFront();
     void paretoOnLargeL();
     void paretoRefusesWhatIsNotASweep();
@@ -244,6 +247,77 @@ void TestCliSearch::groupsJson()
     QVERIFY2(p.out.contains("estimates by the sum rule"), p.out.constData());
     p = runCli({"pareto", "--sweep", tmp.filePath("g"), "--objective", "size", "--max-drop", "1", "--json"});
     QCOMPARE(lastJsonLine(p.out).value("best_under_max_drop").toObject().value("conv_layers").toArray(), (QJsonArray{2, 3, 4}));
+}
+
+namespace {
+double unitAccuracy(const QString& sweep, const QString& run)
+{
+    QFile f(QDir(sweep).filePath(run + "/summary.json"));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    return QJsonDocument::fromJson(f.readAll()).object().value("final_test_top1").toDouble(-1);
+}
+} // namespace
+
+void TestCliSearch::processExecutorIsolatesUnits()
+{
+    // --executor processes: a child process per unit, two at once, one intra-op thread each — the same accuracies as
+    // the in-process sweep with one thread (the units are the same computations).
+    QTemporaryDir tmp;
+    const QStringList lenet{"sweep", "--model", "lenet5", "--subset", "300", "--test-subset", "100", "--epochs", "1", "--batch-size", "32",
+                            "--lr", "0.05", "--size", "0.5", "--layers", "1-2", "--seeds", "2", "--quiet"};
+    Result r = runCli(lenet + QStringList{"--executor", "processes", "--workers", "2", "--threads", "2", "--out", tmp.filePath("proc")});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY2(r.out.contains("sensitivity table"), r.out.constData());
+    r = runCli(lenet + QStringList{"--threads", "1", "--out", tmp.filePath("local")});
+    QVERIFY2(r.code == 0, r.err.constData());
+    for (const QString run : {"baseline", "baseline-seed2", "layer-01", "layer-01-seed2", "layer-02", "layer-02-seed2"}) {
+        const double a = unitAccuracy(tmp.filePath("proc"), run);
+        QVERIFY2(a >= 0, qPrintable(run));
+        QCOMPARE(a, unitAccuracy(tmp.filePath("local"), run));
+    }
+    QVERIFY(QFileInfo::exists(tmp.filePath("proc/units/logs/unit-0.log")));
+
+    // A job without units of its own runs whole in one child process, with the result it has here.
+    const QStringList train{"train", "--model", "lenet5", "--subset", "300", "--test-subset", "100", "--epochs", "1", "--batch-size", "32",
+                            "--lr", "0.05", "--threads", "1", "--quiet", "--json"};
+    const Result child = runCli(train + QStringList{"--executor", "processes", "--out", tmp.filePath("train-proc")});
+    QVERIFY2(child.code == 0, child.err.constData());
+    const Result here = runCli(train + QStringList{"--out", tmp.filePath("train-here")});
+    QVERIFY2(here.code == 0, here.err.constData());
+    QVERIFY(lastJsonLine(child.out).contains("final_test_top1"));
+    QCOMPARE(lastJsonLine(child.out).value("final_test_top1").toDouble(), lastJsonLine(here.out).value("final_test_top1").toDouble());
+    QVERIFY(QFileInfo::exists(tmp.filePath("train-proc/units/logs/unit-0.log")));
+
+    // A unit whose process dies (SIGKILL, as a crash would) ends only that unit: the others finish, the sweep exits 1
+    // naming it with its log, and --resume finishes it.
+    const QString dir = tmp.filePath("crash");
+    const QStringList big{"sweep", "--model", "lenet5", "--subset", "6000", "--test-subset", "100", "--epochs", "1", "--batch-size", "32",
+                          "--lr", "0.05", "--size", "0.5", "--layers", "1-2", "--quiet", "--executor", "processes", "--workers", "2",
+                          "--threads", "2", "--out", dir};
+    QProcess sweep;
+    sweep.start(QStringLiteral(RANKLAB_CLI), big);
+    QVERIFY(sweep.waitForStarted());
+    const QString victim = QStringLiteral("sweep-unit --sweep %1 --unit 1 ").arg(QDir(dir).absolutePath());
+    bool killed = false;
+    for (int i = 0; i < 600 && !killed; ++i) {
+        QThread::msleep(100);
+        if (QFileInfo::exists(dir + "/units/logs/unit-1.log"))
+            killed = QProcess::execute("pkill", {"-KILL", "-f", victim}) == 0;
+    }
+    QVERIFY(killed);
+    QVERIFY(sweep.waitForFinished(300000));
+    QCOMPARE(sweep.exitCode(), 1);
+    const QByteArray err = sweep.readAllStandardError();
+    QVERIFY2(oneClearSentence(err, "1 of 3 units did not finish: unit 1"), err.constData());
+    QVERIFY2(err.contains("killed") && err.contains("unit-1.log"), err.constData());
+    QVERIFY(QFileInfo::exists(dir + "/baseline/summary.json"));
+    QVERIFY(QFileInfo::exists(dir + "/layer-02/summary.json"));
+    QVERIFY(!QFileInfo::exists(dir + "/layer-01/summary.json"));
+    r = runCli(big + QStringList{"--resume"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY(QFileInfo::exists(dir + "/layer-01/summary.json"));
+    QVERIFY(QFileInfo::exists(dir + "/sensitivity.json"));
 }
 
 void TestCliSearch::paretoOnLargeL()

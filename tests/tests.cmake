@@ -40,10 +40,27 @@ if(RANKLAB_XVFB_RUN AND TARGET ranklab)
   set_tests_properties(ui_version PROPERTIES PASS_REGULAR_EXPRESSION "^ranklab ${PROJECT_VERSION}\n$" LABELS "gui")
 endif()
 
-# The room order of core/ (HACKING.md): a file never includes a room above its own or a sibling room.
 # A real one-node Slurm cluster (tests/slurm/local-cluster.sh, started and stopped by the test): the sweep's units
 # through the Slurm executor. Skipped (77) only where slurm-wlm/munge are missing.
-add_test(NAME slurm_executor COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/slurm/test_slurm_executor.sh $<TARGET_FILE:ranklab-cli>)
+add_test(NAME slurm_executor COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/slurm/with-local-cluster.sh
+         ${CMAKE_CURRENT_SOURCE_DIR}/slurm/test_slurm_executor.sh $<TARGET_FILE:ranklab-cli>)
 set_tests_properties(slurm_executor PROPERTIES LABELS slurm SKIP_RETURN_CODE 77 TIMEOUT 600 RUN_SERIAL TRUE)
+# A unit killed by its time limit: mostly waiting for Slurm's one-minute granularity, so it runs beside other tests.
+add_test(NAME slurm_time_limit COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/slurm/with-local-cluster.sh
+         ${CMAKE_CURRENT_SOURCE_DIR}/slurm/test_slurm_time_limit.sh $<TARGET_FILE:ranklab-cli>)
+set_tests_properties(slurm_time_limit PROPERTIES LABELS slurm SKIP_RETURN_CODE 77 TIMEOUT 600)
+# The desktop application against the same kind of cluster: Run on, the Jobs panel's unit rows, tabs filling in,
+# cancel and resubmit (tests/slurm/test_ui_cluster.cpp, not globbed: it needs the cluster around it).
+if(RANKLAB_BUILD_GUI)
+  add_executable(test_ui_cluster slurm/test_ui_cluster.cpp)
+  set_target_properties(test_ui_cluster PROPERTIES AUTOMOC ON)
+  target_compile_definitions(test_ui_cluster PRIVATE RANKLAB_CLI="$<TARGET_FILE:ranklab-cli>")
+  target_link_libraries(test_ui_cluster PRIVATE ranklab_ui ranklab_core Qt6::Test Qt6::Widgets)
+  add_dependencies(test_ui_cluster ranklab-cli)
+  add_test(NAME ui_cluster COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/slurm/with-local-cluster.sh $<TARGET_FILE:test_ui_cluster>)
+  set_tests_properties(ui_cluster PROPERTIES LABELS "slurm;gui" SKIP_RETURN_CODE 77 TIMEOUT 600 RUN_SERIAL TRUE
+                       ENVIRONMENT "QT_QPA_PLATFORM=offscreen;OMP_NUM_THREADS=1;OMP_WAIT_POLICY=PASSIVE")
+endif()
+# The room order of core/ (HACKING.md): a file never includes a room above its own or a sibling room.
 add_test(NAME rooms_include_order COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -P ${CMAKE_CURRENT_SOURCE_DIR}/check_rooms.cmake)
 set_tests_properties(rooms_include_order PROPERTIES LABELS "fast")

@@ -28,6 +28,7 @@ BasisTrainDialog::BasisTrainDialog(const TrainParams& base, const ModelInfo& inf
     form()->addRow(schedule_);
     form()->addRow(tr("&Skip after epoch"), skip_);
     form()->addRow(basis_);
+    addRunOn();
     connect(layers_, &QLineEdit::textChanged, this, &BasisTrainDialog::clearError);
     connect(basis_, &BasisSpecEditor::edited, this, &BasisTrainDialog::clearError);
 }

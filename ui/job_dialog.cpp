@@ -6,6 +6,8 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include "ui/run_on_box.h"
+
 namespace ranklab::ui {
 
 JobDialog::JobDialog(const QString& title, const QString& subtitle, QWidget* parent) : QDialog(parent)
@@ -26,9 +28,26 @@ JobDialog::JobDialog(const QString& title, const QString& subtitle, QWidget* par
     layout->addWidget(buttons);
 }
 
+void JobDialog::addRunOn()
+{
+    runOn_ = new RunOnBox(this);
+    form_->addRow(runOn_);
+    connect(runOn_, &RunOnBox::edited, this, &JobDialog::clearError);
+    connect(this, &QDialog::accepted, runOn_, &RunOnBox::remember);
+}
+
+Params JobDialog::withRunOn(Params options) const
+{
+    if (runOn_)
+        runOn_->apply(options);
+    return options;
+}
+
 void JobDialog::accept()
 {
-    const QString problem = validate();
+    QString problem = runOn_ ? runOn_->validate() : QString();
+    if (problem.isEmpty())
+        problem = validate();
     if (!problem.isEmpty()) {
         error_->setText(problem);
         return;

@@ -6,6 +6,7 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QJsonArray>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QTreeWidget>
@@ -35,7 +36,7 @@ QString stateText(Job::State s)
 JobsPanel::JobsPanel(JobRunner* runner, QWidget* parent) : QWidget(parent), runner_(runner)
 {
     tree_ = new QTreeWidget(this);
-    tree_->setRootIsDecorated(false);
+    tree_->setRootIsDecorated(true);
     tree_->setHeaderLabels({tr("Job"), tr("State"), tr("Progress"), tr("ETA")});
     tree_->header()->setSectionResizeMode(ColJob, QHeaderView::Stretch);
     tree_->header()->setSectionResizeMode(ColProgress, QHeaderView::Fixed);
@@ -44,6 +45,10 @@ JobsPanel::JobsPanel(JobRunner* runner, QWidget* parent) : QWidget(parent), runn
     cancel_ = new QPushButton(tr("Cancel"), this);
     rerun_ = new QPushButton(tr("Re-run"), this);
     open_ = new QPushButton(tr("Open folder"), this);
+    resubmit_ = new QPushButton(tr("Resubmit failed"), this);
+    resubmit_->setToolTip(tr("Send the selected cluster job's unfinished units (failed, cancelled, timed out) to the cluster again; "
+                             "finished ones are kept"));
+    resubmit_->setVisible(false);
     cancel_->setToolTip(tr("Stop the selected job at its next batch, or drop it from the queue"));
     rerun_->setToolTip(tr("Queue a new job with the same parameters"));
     open_->setToolTip(tr("Open the selected job's run folder"));
@@ -51,6 +56,7 @@ JobsPanel::JobsPanel(JobRunner* runner, QWidget* parent) : QWidget(parent), runn
     buttons->addWidget(cancel_);
     buttons->addWidget(rerun_);
     buttons->addWidget(open_);
+    buttons->addWidget(resubmit_);
     buttons->addStretch(1);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
@@ -68,6 +74,10 @@ JobsPanel::JobsPanel(JobRunner* runner, QWidget* parent) : QWidget(parent), runn
     connect(rerun_, &QPushButton::clicked, this, [this] {
         if (Job* job = selectedJob())
             Q_EMIT rerunRequested(job);
+    });
+    connect(resubmit_, &QPushButton::clicked, this, [this] {
+        if (Job* job = selectedJob())
+            Q_EMIT resubmitRequested(job);
     });
     connect(open_, &QPushButton::clicked, this, [this] {
         if (Job* job = selectedJob())
@@ -95,7 +105,8 @@ Job* JobsPanel::selectedJob() const
     const auto sel = tree_->selectedItems();
     if (sel.isEmpty())
         return nullptr;
-    return items_.key(sel.first(), nullptr);
+    QTreeWidgetItem* item = sel.first()->parent() ? sel.first()->parent() : sel.first(); // a unit row: its job
+    return items_.key(item, nullptr);
 }
 
 void JobsPanel::selectJob(Job* job)
@@ -117,6 +128,7 @@ void JobsPanel::addJob(Job* job)
     tree_->setItemWidget(item, ColProgress, bar);
     items_.insert(job, item);
     connect(job, &Job::progressChanged, this, [this, job](const TrainProgress& p) { updateProgress(job, p); });
+    connect(job, &Job::unitsChanged, this, [this, job](const QJsonObject& states) { updateUnits(job, states); });
     updateState(job);
     tree_->setCurrentItem(item);
 }
@@ -148,6 +160,40 @@ void JobsPanel::updateProgress(Job* job, const TrainProgress& p)
     item->setText(ColEta, etaText(p.etaSeconds));
 }
 
+void JobsPanel::updateUnits(Job* job, const QJsonObject& states)
+{
+    QTreeWidgetItem* item = items_.value(job);
+    if (!item)
+        return;
+    const QJsonArray units = states.value(QStringLiteral("units")).toArray();
+    while (item->childCount() > units.size())
+        delete item->takeChild(item->childCount() - 1);
+    while (item->childCount() < units.size())
+        new QTreeWidgetItem(item);
+    int done = 0;
+    for (int i = 0; i < units.size(); ++i) {
+        const QJsonObject u = units.at(i).toObject();
+        QTreeWidgetItem* child = item->child(i);
+        const QString state = u.value(QStringLiteral("state")).toString();
+        done += state == QLatin1String("done");
+        child->setText(ColJob, tr("unit %1 · %2").arg(u.value(QStringLiteral("id")).toInt()).arg(u.value(QStringLiteral("label")).toString()));
+        child->setToolTip(ColJob, u.value(QStringLiteral("run_dir")).toString());
+        const QString slurm = u.value(QStringLiteral("slurm_state")).toString();
+        child->setText(ColState, slurm.isEmpty() || slurm.compare(state, Qt::CaseInsensitive) == 0 ? state
+                                                                                                    : QStringLiteral("%1 (%2)").arg(state, slurm));
+        child->setText(ColProgress, u.value(QStringLiteral("task")).toString());
+        const QString reason = u.value(QStringLiteral("reason")).toString();
+        const QString log = u.value(QStringLiteral("log")).toString();
+        child->setText(ColEta, reason);
+        child->setToolTip(ColState, reason.isEmpty() ? log : reason + (log.isEmpty() ? QString() : QStringLiteral("\nlog: ") + log));
+        child->setToolTip(ColEta, child->toolTip(ColState));
+        child->setForeground(ColState, state == QLatin1String("failed") || state == QLatin1String("cancelled") ? QBrush(Qt::darkRed)
+                                                                                                              : QBrush());
+    }
+    item->setText(ColJob, QStringLiteral("%1 %2 · %3/%4 units").arg(job->kind(), job->title()).arg(done).arg(units.size()));
+    updateButtons();
+}
+
 void JobsPanel::updateButtons()
 {
     Job* job = selectedJob();
@@ -155,6 +201,8 @@ void JobsPanel::updateButtons()
     cancel_->setEnabled(live && !job->cancelRequested());
     rerun_->setEnabled(job != nullptr);
     open_->setEnabled(job && QFileInfo::exists(job->runDir()));
+    resubmit_->setVisible(job && job->runsElsewhere());
+    resubmit_->setEnabled(job && job->runsElsewhere() && (job->state() == Job::State::Failed || job->state() == Job::State::Cancelled));
 }
 
 } // namespace ranklab::ui

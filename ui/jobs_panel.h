@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QHash>
+#include <QJsonObject>
 #include <QWidget>
 
 class QPushButton;
@@ -16,7 +17,9 @@ struct TrainProgress;
 namespace ranklab::ui {
 
 /// Every job of the session, queued, running or ended, with a progress bar and ETA each; cancel the
-/// selected job, re-run it with the same parameters, or open its run folder.
+/// selected job, re-run it with the same parameters, or open its run folder. A job whose units run on a
+/// cluster is a parent row: its bar counts finished units, a child row per unit shows its state (and why a
+/// failed one failed), Cancel scancels its job arrays and "Resubmit failed" sends the units that did not finish.
 class JobsPanel final : public QWidget {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(JobsPanel)
@@ -33,11 +36,14 @@ public:
 Q_SIGNALS:
     /// "Re-run": the user wants a new job with `job`'s parameters.
     void rerunRequested(ranklab::Job* job);
+    /// "Resubmit failed": the user wants `job`'s unfinished units (failed, cancelled) sent to the cluster again.
+    void resubmitRequested(ranklab::Job* job);
 
 private:
     void addJob(Job* job);
     void updateState(Job* job);
     void updateProgress(Job* job, const TrainProgress& p);
+    void updateUnits(Job* job, const QJsonObject& states);
     void updateButtons();
 
     JobRunner* runner_;
@@ -45,6 +51,7 @@ private:
     QPushButton* cancel_;
     QPushButton* rerun_;
     QPushButton* open_;
+    QPushButton* resubmit_;
     QHash<Job*, QTreeWidgetItem*> items_;
 };
 

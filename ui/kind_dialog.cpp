@@ -11,6 +11,7 @@
 #include <QRegularExpression>
 
 #include "core/error.h"
+#include "ui/run_on_box.h"
 
 namespace ranklab::ui {
 
@@ -46,6 +47,8 @@ KindDialog::KindDialog(const JobKind& kind, const Params& prefill, QWidget* pare
     for (const ParamDecl& d : kind.schema.decls()) {
         if (d.presentation || d.name == kind.runFolderParam || d.name == kind.resumeParam)
             continue;
+        if (d.group == QLatin1String("cluster") && kind.schema.find(QStringLiteral("executor")))
+            continue; // RunOnBox below
         if (d.group != lastGroup) {
             lastGroup = d.group;
             const QString title = groupTitle(d.group);
@@ -107,6 +110,10 @@ KindDialog::KindDialog(const JobKind& kind, const Params& prefill, QWidget* pare
         editors_.insert(d.name, editor);
         form()->addRow(label, row);
     }
+    if (kind.schema.find(QStringLiteral("executor"))) {
+        addRunOn();
+        runOn()->load(prefill);
+    }
 }
 
 void KindDialog::setValue(const QString& name, const QString& value)
@@ -141,7 +148,7 @@ Params KindDialog::params() const
                 p.set(it.key(), text);
         }
     }
-    return p;
+    return withRunOn(p);
 }
 
 QString KindDialog::validate() const

@@ -12,7 +12,8 @@ namespace ranklab::ui {
 /// The form of any job kind, built from its parameter schema (core/jobs/params.h): a line edit, check
 /// box or list per parameter, grouped as --help groups them, with the declared default as placeholder
 /// and the help text as tooltip. Start checks the values with the schema (the CLI's sentences). The run
-/// folder, --resume and presentation options are left out: the workspace gives the folder.
+/// folder, --resume and presentation options are left out: the workspace gives the folder. A kind whose units
+/// can run on a cluster (an "executor" parameter) shows "Run on" (RunOnBox) instead of its cluster options.
 class KindDialog final : public JobDialog {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(KindDialog)

@@ -21,6 +21,9 @@
 #include <QTabWidget>
 #include <QThread>
 #include <QtConcurrent/QtConcurrentRun>
+#include <QJsonObject>
+
+#include <memory>
 
 #include "core/basis/cost_model.h"
 #include "core/error.h"
@@ -42,6 +45,7 @@
 #include "ui/ron_dialog.h"
 #include "ui/spectra_plot.h"
 #include "ui/spectrum_dialog.h"
+#include "ui/run_on_box.h"
 #include "ui/sweep_dialog.h"
 #include "ui/train_dialog.h"
 #include "ui/training_plot.h"
@@ -152,6 +156,12 @@ MainWindow::MainWindow(const QString& workspaceRoot, QWidget* parent) : QMainWin
         openBasisTrainDialog();
     });
     connect(jobsPanel_, &JobsPanel::rerunRequested, this, &MainWindow::rerun);
+    connect(jobsPanel_, &JobsPanel::resubmitRequested, this, [this](Job* job) {
+        // The same job in the same folder: it resumes, and only the units that are not done, queued or running go
+        // to the cluster again (with the options it was given).
+        appendLog(tr("resubmitting the unfinished units of %1").arg(job->runDir()));
+        launch(new Job(job->jobKind(), job->params(), job->runDir()));
+    });
     connect(&runner_, &JobRunner::jobEnded, this, &MainWindow::onJobEnded);
     connect(&runner_, &JobRunner::jobStarted, this, [this] { updateStatus(); });
     connect(layerModel_, &LayerTableModel::checkedLayersChanged, this, [this] {
@@ -383,7 +393,7 @@ void MainWindow::openBasisTrainDialog()
     }
     std::unique_ptr<BasisTrainDialog> dialog = createBasisTrainDialog();
     if (dialog->exec() == QDialog::Accepted)
-        launchBasisTraining(dialog->params());
+        launchFromDialog(dialog.get());
 }
 
 void MainWindow::openSweepDialog()
@@ -394,7 +404,7 @@ void MainWindow::openSweepDialog()
     }
     SweepDialog dialog(baseTrainParams(), layerModel_->modelInfo(), layerModel_->checkedSelectionText(), this);
     if (dialog.exec() == QDialog::Accepted)
-        launchSweep(dialog.params());
+        launchFromDialog(&dialog);
 }
 
 void MainWindow::openSpectrumDialog()
@@ -405,7 +415,7 @@ void MainWindow::openSpectrumDialog()
     }
     SpectrumDialog dialog(baseTrainParams(), layerModel_->modelInfo(), layerModel_->checkedSelectionText(), this);
     if (dialog.exec() == QDialog::Accepted)
-        launchSpectrum(dialog.params());
+        launchFromDialog(&dialog);
 }
 
 void MainWindow::openRonDialog()
@@ -416,7 +426,7 @@ void MainWindow::openRonDialog()
     }
     RonDialog dialog(baseTrainParams(), layerModel_->modelInfo(), layerModel_->checkedLayers(), this);
     if (dialog.exec() == QDialog::Accepted)
-        launchRon(dialog.params());
+        launchFromDialog(&dialog);
 }
 
 namespace {
@@ -526,6 +536,13 @@ std::unique_ptr<JobDialog> MainWindow::createDialogFor(const ParamFile& file, QS
         dialog = std::make_unique<RonDialog>(base, layerModel_->modelInfo(), QVector<int>{}, this);
     QStringList problems;
     QStringList used = applyWidgetOptions(dialog.get(), file.options, &problems);
+    if (dialog->runOn() && file.options.contains(QStringLiteral("executor"))) {
+        // Where it runs: --executor and the cluster's options (their group in the schema).
+        dialog->runOn()->load(prefilledParams(*kind, file.options));
+        for (const ParamDecl& d : kind->schema.decls())
+            if (d.group == QLatin1String("cluster"))
+                used << d.name;
+    }
     if (!problems.isEmpty()) {
         showError(tr("%1: %2").arg(file.path, problems.first()));
         return nullptr;
@@ -545,18 +562,23 @@ std::unique_ptr<JobDialog> MainWindow::createDialogFor(const ParamFile& file, QS
 
 void MainWindow::launchFromDialog(JobDialog* dialog)
 {
+    // The hand-made dialogs give typed parameters; as options, with where the job runs ("Run on").
+    Params options;
     if (auto* d = qobject_cast<TrainDialog*>(dialog))
-        launchTraining(d->params());
+        options = kinds::trainOptions(d->params());
     else if (auto* d = qobject_cast<BasisTrainDialog*>(dialog))
-        launchBasisTraining(d->params());
+        options = kinds::basisTrainOptions(d->params());
     else if (auto* d = qobject_cast<SweepDialog*>(dialog))
-        launchSweep(d->params());
+        options = kinds::sweepOptions(d->params());
     else if (auto* d = qobject_cast<SpectrumDialog*>(dialog))
-        launchSpectrum(d->params());
+        options = kinds::spectrumOptions(d->params());
     else if (auto* d = qobject_cast<RonDialog*>(dialog))
-        launchRon(d->params());
+        options = kinds::ronOptions(d->params());
     else if (auto* d = qobject_cast<KindDialog*>(dialog))
-        launchKind(d->kind(), d->params());
+        return void(launchKind(d->kind(), d->params()));
+    else
+        return;
+    launchKind(*JobKinds::find(options.command()), dialog->withRunOn(options));
 }
 
 Job* MainWindow::launchSpectrum(const ron::SpectrumParams& params)
@@ -662,7 +684,7 @@ void MainWindow::openJobDialog(const QString& id)
     if (id == QLatin1String("train")) {
         TrainDialog dialog(baseTrainParams(), this);
         if (dialog.exec() == QDialog::Accepted)
-            launchTraining(dialog.params());
+            launchFromDialog(&dialog);
         return;
     }
     std::unique_ptr<KindDialog> dialog = createKindDialog(id);
@@ -704,6 +726,18 @@ Job* MainWindow::launch(Job* job)
         // Training tab under the sweep as soon as it reports.
         connect(job, &Job::epochFinished, this,
                 [this, dir, kind](const EpochMetrics& m) { runViews_->appendSweepEpoch(dir, kind, m); });
+    }
+    if (!dir.isEmpty()) {
+        // Units in other processes (child processes, a cluster) report no epochs: the folder is the report, so each
+        // time another unit finishes the run folder is re-read — a sweep's curves join the Training tab and its
+        // drops the Sensitivity and Pareto tabs, a whole job's curve or result its own view.
+        connect(job, &Job::unitsChanged, this, [this, dir, done = std::make_shared<int>(-1)](const QJsonObject& states) {
+            const int now = states.value(QStringLiteral("counts")).toObject().value(QStringLiteral("done")).toInt();
+            if (now == *done)
+                return;
+            *done = now;
+            runViews_->refreshRun(workspaceRoot_, dir, false);
+        });
     }
     connect(job, &Job::logLine, this, &MainWindow::appendLog);
     connect(job, &Job::failed, this, [this, job](const QString& message) {

@@ -51,6 +51,7 @@ RonDialog::RonDialog(const TrainParams& base, const ModelInfo& info, const QVect
     form()->addRow(tr("Samples"), samples_);
     form()->addRow(tr("Fine-tuning epochs"), finetune_);
     form()->addRow(tr("Fine-tuning LR"), finetuneLr_);
+    addRunOn();
     connect(layers_, &QLineEdit::textChanged, this, &RonDialog::clearError);
     connect(rank_, &QLineEdit::textChanged, this, &RonDialog::clearError);
 }

@@ -75,14 +75,14 @@ int RunViews::showWorkspace(const QString& root, const QString& shownModel)
     return int(runs.size());
 }
 
-void RunViews::refreshRun(const QString& root, const QString& dir)
+void RunViews::refreshRun(const QString& root, const QString& dir, bool notes)
 {
     for (const RunEntry& e : Workspace(root).runs())
         if (e.dir == QDir(dir).absolutePath())
-            showRun(e);
+            showRun(e, notes);
 }
 
-void RunViews::showRun(const RunEntry& entry)
+void RunViews::showRun(const RunEntry& entry, bool notes)
 {
     const QString& dir = entry.dir;
     const QString& kind = entry.kind;
@@ -103,7 +103,8 @@ void RunViews::showRun(const RunEntry& entry)
                 applyLayerFigures();
             }
             for (const QString& line : view.notes)
-                Q_EMIT note(line);
+                if (notes)
+                    Q_EMIT note(line);
             showSweepRuns(entry);
         } else if (kind == QLatin1String("spectrum") && entry.completed) {
             QHash<int, int> ranks;
@@ -121,7 +122,8 @@ void RunViews::showRun(const RunEntry& entry)
             v_.ron->setRows(rows);
         }
     } catch (const Error& e) {
-        Q_EMIT note(tr("%1: %2").arg(QFileInfo(dir).fileName(), QString::fromUtf8(e.what())));
+        if (notes)
+            Q_EMIT note(tr("%1: %2").arg(QFileInfo(dir).fileName(), QString::fromUtf8(e.what())));
     }
 }
 

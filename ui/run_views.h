@@ -38,10 +38,11 @@ public:
     /// Clears every view and draws every run of the workspace `root`; the baseline of the training curves
     /// is the most recent finished `train` run of `shownModel` (else of any model). Returns the run count.
     int showWorkspace(const QString& root, const QString& shownModel);
-    /// Re-reads the run folder `dir` of the workspace `root`.
-    void refreshRun(const QString& root, const QString& dir);
-    /// Draws one run in the view of its kind; a damaged folder becomes a note.
-    void showRun(const RunEntry& entry);
+    /// Re-reads the run folder `dir` of the workspace `root`. `notes`: false while a sweep fills in unit by unit
+    /// (its pending entries are not news each time).
+    void refreshRun(const QString& root, const QString& dir, bool notes = true);
+    /// Draws one run in the view of its kind; a damaged folder becomes a note (unless `notes` is false).
+    void showRun(const RunEntry& entry, bool notes = true);
     /// A `cost` job's report (basis::CostReport): predicted and, with --measure, measured speed-ups into the
     /// layer table when it shows the report's model.
     void showCost(const QJsonObject& report);

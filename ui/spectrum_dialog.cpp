@@ -35,6 +35,7 @@ SpectrumDialog::SpectrumDialog(const TrainParams& base, const ModelInfo& info, c
     form()->addRow(tr("Samples"), samples_);
     form()->addRow(tr("Sketch"), method_);
     form()->addRow(tr("Sketch size"), sketch_);
+    addRunOn();
     connect(layers_, &QLineEdit::textChanged, this, &SpectrumDialog::clearError);
 }
 

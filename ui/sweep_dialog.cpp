@@ -68,6 +68,7 @@ SweepDialog::SweepDialog(const TrainParams& base, const ModelInfo& info, const Q
     form()->addRow(tr("Seeds"), seeds_);
     form()->addRow(tr("Validation images"), valSubset_);
     form()->addRow(tr("Workers"), workers_);
+    addRunOn();
     connect(groups_, &QCheckBox::toggled, layers_, &QLineEdit::setDisabled);
     connect(layers_, &QLineEdit::textChanged, this, &SweepDialog::clearError);
     connect(basis_, &BasisSpecEditor::edited, this, &SweepDialog::clearError);

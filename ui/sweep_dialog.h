@@ -15,7 +15,8 @@ class ScheduleEditor;
 
 /// The job dialog of the sensitivity sweep (paper A §3.2, §4.4): the layers to sweep one by one (the
 /// checked ones, or all convolutions), or the two groups "light" (1–5) and "heavy" (16–20) of Fig. 5;
-/// the schedule, epochs with basis convolutions, the basis options and parallel workers.
+/// the schedule, epochs with basis convolutions, the basis options, parallel workers, and where the runs
+/// train (this computer or a Slurm cluster).
 class SweepDialog final : public JobDialog {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(SweepDialog)

@@ -12,6 +12,7 @@ TrainDialog::TrainDialog(const TrainParams& base, QWidget* parent)
 {
     schedule_ = new ScheduleEditor(base, this);
     form()->addRow(schedule_);
+    addRunOn();
 }
 
 TrainParams TrainDialog::params() const

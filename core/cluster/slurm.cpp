@@ -12,6 +12,8 @@
 #include <QRegularExpression>
 #include <QStandardPaths>
 
+#include "core/cluster/local_processes.h"
+#include "core/cluster/units.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 
@@ -67,16 +69,6 @@ QString shellQuote(const QString& s)
     return QLatin1Char('\'') + q + QLatin1Char('\'');
 }
 
-/// This machine's ranklab-cli: beside the running binary (ranklab or ranklab-cli), else on PATH.
-QString localCli()
-{
-    const QString beside = QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("ranklab-cli"));
-    if (QFileInfo(beside).isExecutable())
-        return beside;
-    const QString onPath = QStandardPaths::findExecutable(QStringLiteral("ranklab-cli"));
-    return onPath.isEmpty() ? QStringLiteral("ranklab-cli") : onPath;
-}
-
 QJsonArray intsToJson(const QVector<int>& v)
 {
     QJsonArray a;
@@ -119,7 +111,8 @@ QString taskLog(const QString& sweepDir, int unit, const QString& task)
     return QDir(sweepDir).filePath(QStringLiteral("slurm/logs/unit-%1.%2.log").arg(unit).arg(task));
 }
 
-/// The last non-empty line of a log file ("" when missing).
+} // namespace
+
 QString logTail(const QString& path)
 {
     QFile f(path);
@@ -130,8 +123,6 @@ QString logTail(const QString& path)
         f.seek(size - 4096);
     return lastLine(QString::fromUtf8(f.readAll()));
 }
-
-} // namespace
 
 QJsonObject toJson(const SlurmOptions& o)
 {
@@ -194,10 +185,11 @@ QString batchScript(const SlurmOptions& o, const QString& sweepDir, const QVecto
     const QString name = QFileInfo(dir).fileName();
     QString s;
     s += QStringLiteral("#!/bin/bash\n");
-    s += QStringLiteral("# Written by RankLab: one task per unit (one seed of the baseline or of one entry) of the sweep in\n"
-                        "# %1. Task i runs unit UNITS[i] with ranklab-cli sweep-unit, which reads the unit's parameters\n"
-                        "# from the sweep's sweep.json and writes its run folder there; a unit is done when its summary.json\n"
-                        "# exists. Units are resumable: a task killed by a time limit or preemption continues from its last\n"
+    s += QStringLiteral("# Written by RankLab: one task per unit of the run folder %1\n"
+                        "# (a sweep: one seed of its baseline or of one entry; any other job: the whole job). Task i runs\n"
+                        "# unit UNITS[i] with ranklab-cli sweep-unit, which reads the unit's parameters from the folder\n"
+                        "# (sweep.json or job.json) and writes its results there; a unit is done when its final file exists.\n"
+                        "# Units are resumable: a task killed by a time limit or preemption continues from its last\n"
                         "# finished epoch when it is submitted again (ranklab-cli resubmit).\n")
              .arg(dir);
     s += QStringLiteral("#SBATCH --job-name=ranklab-%1\n").arg(name);
@@ -301,7 +293,7 @@ QString unitStateName(UnitState state)
 QVector<UnitStatus> unitStates(const QString& sweepDir)
 {
     const QString dir = QDir(sweepDir).absolutePath();
-    const QVector<search::SweepUnit> units = search::sweepUnits(dir);
+    const QVector<search::SweepUnit> units = folderUnits(dir);
     const QVector<Submission> subs = submissions(dir);
     // The latest submission of each unit, and its task index there.
     QHash<int, QPair<int, int>> latest; // unit → (submission, task)

@@ -88,6 +88,9 @@ QStringList cancelSweep(const QString& sweepDir);
 /// submitted) as one new job array; none: an empty Submission (jobId empty).
 Submission submitUnfinished(const SlurmOptions& options, const QString& sweepDir);
 
+/// The last non-empty line of a unit's log file, without a tool's "name: error: " prefix ("" when missing).
+QString logTail(const QString& path);
+
 /// `sinfo` in one line ("partition debug: 1 node idle; …"); throws ranklab::Error with one sentence when
 /// sinfo is missing or cannot reach the controller.
 QString testConnection();

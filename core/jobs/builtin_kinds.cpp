@@ -3,6 +3,7 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "core/jobs/kinds/executor_params.h"
 #include "core/jobs/kinds/kinds.h"
 #include "core/basis/basis_method.h"
 #include "core/prune/prune_method.h"
@@ -17,20 +18,24 @@ void registerBuiltinKinds()
     // The layer methods a training-free sweep can sweep (core/train/layer_method.h), before the kinds that list them.
     basis::registerBasisMethod();
     prune::registerPruneMethod();
+    // A run folder's job as one unit of an executor (a child process, a Slurm task).
+    kinds::registerJobUnit();
+    // Kinds with a run folder run anywhere (kinds::runsAnywhere: --executor local|processes|slurm); sweep and groups
+    // split into units of their own.
     JobKinds::add(kinds::infoKind());
-    JobKinds::add(kinds::trainKind());
+    JobKinds::add(kinds::runsAnywhere(kinds::trainKind()));
     JobKinds::add(kinds::evalKind());
     JobKinds::add(kinds::exportKind());
-    JobKinds::add(kinds::basisTrainKind());
-    JobKinds::add(kinds::sanityCheckKind());
-    JobKinds::add(kinds::pruneKind());
+    JobKinds::add(kinds::runsAnywhere(kinds::basisTrainKind()));
+    JobKinds::add(kinds::runsAnywhere(kinds::sanityCheckKind()));
+    JobKinds::add(kinds::runsAnywhere(kinds::pruneKind()));
     JobKinds::add(kinds::costKind());
     JobKinds::add(kinds::sweepKind());
     JobKinds::add(kinds::groupsKind());
     JobKinds::add(kinds::paretoKind());
-    JobKinds::add(kinds::proxySweepKind());
-    JobKinds::add(kinds::spectrumKind());
-    JobKinds::add(kinds::ronKind());
+    JobKinds::add(kinds::runsAnywhere(kinds::proxySweepKind()));
+    JobKinds::add(kinds::runsAnywhere(kinds::spectrumKind()));
+    JobKinds::add(kinds::runsAnywhere(kinds::ronKind()));
     JobKinds::add(kinds::sweepUnitKind());
     JobKinds::add(kinds::statusKind());
     JobKinds::add(kinds::cancelKind());

@@ -13,6 +13,8 @@ public:
     void log(const QString& line) override { Q_EMIT job_->logLine(line); }
     bool isCancelled() const override { return job_->cancel_.load(); }
     const std::atomic_bool* cancelFlag() const override { return &job_->cancel_; }
+    void units(const QJsonObject& states) override { Q_EMIT job_->unitsChanged(states); }
+    bool isDetached() const override { return job_->detach_.load(); }
 
 private:
     Job* job_;
@@ -39,6 +41,11 @@ Job::Job(const JobKind& kind, Params params, QString runDir, QObject* parent)
 }
 
 Job::~Job() = default;
+
+bool Job::runsElsewhere() const
+{
+    return kind_->schema.find(QStringLiteral("executor")) && params_.value(QStringLiteral("executor")) == QLatin1String("slurm");
+}
 
 JobResult Job::run()
 {

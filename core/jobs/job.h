@@ -44,6 +44,11 @@ public:
     void setState(State state) { state_ = state; }
     void requestCancel() { cancel_ = true; }
     bool cancelRequested() const { return cancel_.load(); }
+    /// Stop watching: a job whose units run elsewhere returns and leaves them running (the GUI closing).
+    void requestDetach() { detach_ = true; }
+    /// The job's units run on a cluster (--executor slurm): it only waits for them, so it does not take one of
+    /// this machine's job slots.
+    bool runsElsewhere() const;
 
 Q_SIGNALS:
     void progressChanged(const ranklab::TrainProgress& progress);
@@ -52,6 +57,8 @@ Q_SIGNALS:
     void finished(const QJsonObject& report);
     void failed(const QString& message);
     void cancelled();
+    /// The states of the job's units changed (JobContext::units).
+    void unitsChanged(const QJsonObject& states);
 
 private:
     class Context;
@@ -60,6 +67,7 @@ private:
     QString title_, runDir_;
     JobResult result_;
     std::atomic_bool cancel_{false};
+    std::atomic_bool detach_{false};
     std::atomic<State> state_{State::Queued};
 };
 

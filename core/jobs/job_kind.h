@@ -46,6 +46,12 @@ public:
     virtual bool isCancelled() const = 0;
     /// The same request as a flag, for the trainer's loops.
     virtual const std::atomic_bool* cancelFlag() const = 0;
+    /// The states of the job's units whenever one changes (a sweep whose units run on Slurm: the object of
+    /// kinds::unitStatesJson); the GUI's jobs panel lists them under the job.
+    virtual void units(const QJsonObject& states) { Q_UNUSED(states) }
+    /// True when whoever waits for the job stops watching (the GUI closes) while its units run elsewhere: a
+    /// Slurm run then returns without cancelling its job array. Checked before isCancelled().
+    virtual bool isDetached() const { return false; }
 
     /// Callbacks that forward the trainer's reports to this context.
     TrainCallbacks trainCallbacks();

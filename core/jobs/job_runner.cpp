@@ -11,14 +11,18 @@ namespace ranklab {
 JobRunner::JobRunner(int concurrentJobs, QObject* parent) : QObject(parent)
 {
     pool_.setMaxThreadCount(std::max(1, concurrentJobs));
+    elsewhere_.setMaxThreadCount(64);
 }
 
 JobRunner::~JobRunner()
 {
     queue_.clear();
-    for (Job* job : jobs_)
+    for (Job* job : jobs_) {
+        job->requestDetach();
         job->requestCancel();
+    }
     pool_.waitForDone();
+    elsewhere_.waitForDone();
     qDeleteAll(jobs_);
 }
 
@@ -44,46 +48,58 @@ void JobRunner::cancel(Job* job)
 
 void JobRunner::startNext()
 {
-    while (running_ < pool_.maxThreadCount() && !queue_.isEmpty()) {
-        Job* job = queue_.takeFirst();
-        ++running_;
-        job->setState(Job::State::Running);
-        Q_EMIT jobStarted(job);
-        pool_.start([this, job] {
-            JobResult result;
-            QString error;
-            try {
-                result = job->run();
-            } catch (const Error& e) {
-                error = QString::fromUtf8(e.what());
-            } catch (const std::exception& e) {
-                error = errorSentence(e);
-            }
-            QMetaObject::invokeMethod(this, [this, job, result, error] {
-                --running_;
-                if (!error.isEmpty()) {
-                    job->setState(Job::State::Failed);
-                    Q_EMIT job->failed(error);
-                } else if (result.outcome == JobOutcome::Cancelled) {
-                    job->setResult(result);
-                    job->setState(Job::State::Cancelled);
-                    Q_EMIT job->cancelled();
-                } else {
-                    job->setResult(result);
-                    job->setState(Job::State::Finished);
-                    Q_EMIT job->finished(result.report);
-                }
-                Q_EMIT jobEnded(job);
-                startNext();
-            }, Qt::QueuedConnection);
-        });
+    for (auto it = queue_.begin(); it != queue_.end();) {
+        Job* job = *it;
+        const bool elsewhere = job->runsElsewhere();
+        if (!elsewhere && running_ >= pool_.maxThreadCount()) {
+            ++it;
+            continue;
+        }
+        it = queue_.erase(it);
+        ++(elsewhere ? watching_ : running_);
+        start(job, elsewhere ? elsewhere_ : pool_);
     }
+}
+
+void JobRunner::start(Job* job, QThreadPool& pool)
+{
+    job->setState(Job::State::Running);
+    Q_EMIT jobStarted(job);
+    pool.start([this, job] {
+        JobResult result;
+        QString error;
+        try {
+            result = job->run();
+        } catch (const Error& e) {
+            error = QString::fromUtf8(e.what());
+        } catch (const std::exception& e) {
+            error = errorSentence(e);
+        }
+        QMetaObject::invokeMethod(this, [this, job, result, error] {
+            --(job->runsElsewhere() ? watching_ : running_);
+            if (!error.isEmpty()) {
+                job->setState(Job::State::Failed);
+                Q_EMIT job->failed(error);
+            } else if (result.outcome == JobOutcome::Cancelled) {
+                job->setResult(result);
+                job->setState(Job::State::Cancelled);
+                Q_EMIT job->cancelled();
+            } else {
+                job->setResult(result);
+                job->setState(Job::State::Finished);
+                Q_EMIT job->finished(result.report);
+            }
+            Q_EMIT jobEnded(job);
+            startNext();
+        }, Qt::QueuedConnection);
+    });
 }
 
 void JobRunner::waitForAll()
 {
-    while (running_ > 0 || !queue_.isEmpty()) {
+    while (running_ > 0 || watching_ > 0 || !queue_.isEmpty()) {
         pool_.waitForDone(50);
+        elsewhere_.waitForDone(1);
         QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
     }
 }

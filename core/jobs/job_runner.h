@@ -10,8 +10,10 @@
 namespace ranklab {
 
 /// Runs queued jobs on its own thread pool (one at a time by default: jobs share the machine's cores
-/// through LibTorch's intra-op threads). Owns the jobs it is given. Its destructor cancels what runs,
-/// drops what is queued and waits, so no worker outlives it.
+/// through LibTorch's intra-op threads). A job whose units run on a cluster (Job::runsElsewhere) only waits
+/// for them: it starts at once on a pool of its own and takes no local slot. Owns the jobs it is given. Its
+/// destructor cancels what runs here, stops watching what runs elsewhere (the cluster keeps it), drops what is
+/// queued and waits, so no worker outlives it.
 class JobRunner final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(JobRunner)
@@ -34,10 +36,13 @@ Q_SIGNALS:
 
 private:
     void startNext();
+    void start(Job* job, QThreadPool& pool);
     QThreadPool pool_;
+    QThreadPool elsewhere_;
     QList<Job*> jobs_;
     QList<Job*> queue_;
     int running_ = 0;
+    int watching_ = 0;
 };
 
 } // namespace ranklab

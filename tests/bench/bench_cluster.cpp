@@ -1,6 +1,6 @@
-// Case cluster-overhead (issue 14): the same small sweep through the local executor (2 workers, 1 thread each)
-// and through a one-node Slurm cluster (2 CPUs: 2 tasks at once, 1 thread each) started here by
-// tests/slurm/local-cluster.sh; wall-time ratio slurm / local (median of interleaved repeats), and the time from the
+// Case cluster-overhead (issue 14): the same small sweep through the local executor (2 workers, 1 thread each),
+// through child processes (--executor processes: 2 at once, 1 thread each) and through a one-node Slurm cluster (2 CPUs: 2 tasks at once, 1 thread each) started here by
+// tests/slurm/local-cluster.sh; wall-time ratios slurm / local and processes / local (median of interleaved repeats), and the time from the
 // last unit's end (its summary.json) to the status the CLI and the GUI read (unitStates) showing every unit done.
 #include <chrono>
 #include <cstdio>
@@ -12,6 +12,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 
+#include "core/cluster/local_processes.h"
 #include "core/cluster/slurm.h"
 #include "core/error.h"
 #include "core/jobs/job_kind.h"
@@ -70,13 +71,26 @@ int runClusterOverhead(int repeats)
     cluster::SlurmOptions options;
     options.cli = QStringLiteral(RANKLAB_CLI_PATH);
     options.cpusPerTask = 1;
-    std::vector<double> local, slurm, latency;
+    std::vector<double> local, processes, slurm, latency;
+    cluster::ProcessRunOptions children;
+    children.workers = 2;
+    children.threads = 1;
+    children.cli = QStringLiteral(RANKLAB_CLI_PATH);
     int rc = 0;
     try {
         for (int r = 0; r < std::max(1, repeats); ++r) {
             auto t0 = Clock::now();
             search::runSweep(sweep, tmp.filePath(QStringLiteral("local-%1").arg(r)));
             local.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+
+            const QString childDir = QDir(tmp.filePath(QStringLiteral("processes-%1").arg(r))).absolutePath();
+            t0 = Clock::now();
+            search::prepareSweep(sweep, childDir);
+            for (const cluster::UnitStatus& st : cluster::runUnitsInProcesses(childDir, children, {}, nullptr))
+                if (st.state != cluster::UnitState::Done)
+                    throw Error(QStringLiteral("unit %1 did not finish in its process: %2").arg(st.unit.id).arg(st.reason));
+            search::finishSweep(childDir, 2);
+            processes.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
 
             const QString dir = QDir(tmp.filePath(QStringLiteral("slurm-%1").arg(r))).absolutePath();
             t0 = Clock::now();
@@ -106,10 +120,12 @@ int runClusterOverhead(int repeats)
                     last = m;
             }
             latency.push_back(last.msecsTo(seen) / 1000.0);
-            std::printf("  repeat %d: local %.1f s, slurm %.1f s, last unit's end to status showing it %.2f s\n", r + 1, local.back(), slurm.back(),
-                        latency.back());
+            std::printf("  repeat %d: local %.1f s, processes %.1f s, slurm %.1f s, last unit's end to status showing it %.2f s\n", r + 1,
+                        local.back(), processes.back(), slurm.back(), latency.back());
             std::fflush(stdout);
         }
+        std::printf("  wall time processes / local: %.3f (median %.1f s / %.1f s): the price of isolating each unit in a process\n",
+                    median(processes) / median(local), median(processes), median(local));
         const double ratio = median(slurm) / median(local);
         std::printf("  wall time slurm / local: %.3f (median %.1f s / %.1f s); goal <= 1.2: %s\n", ratio, median(slurm), median(local),
                     ratio <= 1.2 ? "met" : "MISSED");

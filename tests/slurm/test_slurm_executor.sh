@@ -1,24 +1,15 @@
 #!/usr/bin/env bash
-# CTest `slurm_executor` (label slurm): a sweep's units through a real one-node Slurm cluster, started and stopped
-# here by tests/slurm/local-cluster.sh (every daemon by PID). Usage: test_slurm_executor.sh RANKLAB_CLI
+# CTest `slurm_executor` (label slurm): a sweep's units through a real one-node Slurm cluster, which
+# with-local-cluster.sh starts around this script and stops afterwards (every daemon by PID).
+# Usage: with-local-cluster.sh test_slurm_executor.sh RANKLAB_CLI
 # Checks: the Slurm executor gives the local executor's per-unit accuracies (threads 1, same seeds); scancel of one
 # running task leaves the others, status reports it and resubmit finishes only it; a failing unit is reported with
 # its log; bad input (malformed --time, unknown partition, no sbatch on PATH) is one sentence and leaves nothing
-# queued. Exit 77 (skipped) only when slurm-wlm/munge are not installed.
+# queued; a node that cannot see the workspace is named as such. (A time limit: test_slurm_time_limit.sh.)
 set -euo pipefail
 cli=$(readlink -f "$1")
-here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/ranklab-slurm-test.XXXXXX)
-cluster="$work/cluster"
-cleanup() { "$here/local-cluster.sh" stop "$cluster" >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT
-set +e
-"$here/local-cluster.sh" start "$cluster"
-rc=$?
-set -e
-if [ $rc -eq 77 ]; then echo "SKIP: slurm-wlm/munge are not installed (packaging/install-deps.sh installs them)"; exit 77; fi
-[ $rc -eq 0 ] || { echo "FAIL: the local cluster did not start"; exit 1; }
-eval "$("$here/local-cluster.sh" env "$cluster")"
+trap 'rm -rf "$work"' EXIT
 py=/usr/bin/python3
 fail() { echo "FAIL: $*"; exit 1; }
 json() { "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
@@ -95,5 +86,18 @@ set -e
 [ $rc -eq 1 ] && grep -q "sbatch is not on PATH" "$work/err" || fail "without sbatch: exit $rc, $(cat "$work/err")"
 queued=$(squeue -h | wc -l)
 [ "$queued" = 0 ] || fail "$queued jobs left in the queue"
+
+echo "== 5. a node that cannot see the workspace is named as such"
+# Simulated on one machine: the start marker's folder is a file, so the task cannot leave its marker.
+mkdir -p "$work/blind/slurm" && touch "$work/blind/slurm/started"
+set +e
+"$cli" sweep "${common[@]}" --layers 1 --executor slurm --wait --quiet --out "$work/blind" 2> "$work/blind.err"
+rc=$?
+set -e
+[ $rc -ne 0 ] || fail "a sweep whose nodes cannot see it exited 0"
+grep -q "cannot see" "$work/blind.err" || fail "no 'cannot see' sentence: $(cat "$work/blind.err")"
+for _ in $(seq 1 100); do [ "$(squeue -h | wc -l)" = 0 ] && break; sleep 0.2; done
+queued=$(squeue -h -t PENDING,RUNNING | wc -l)
+[ "$queued" = 0 ] || fail "$queued jobs left in the queue after the last checks"
 
 echo "PASS"

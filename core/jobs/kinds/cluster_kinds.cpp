@@ -5,7 +5,9 @@
 #include <QJsonArray>
 
 #include "core/cluster/slurm.h"
+#include "core/cluster/units.h"
 #include "core/error.h"
+#include "core/io/atomic_file.h"
 #include "core/jobs/common_params.h"
 #include "core/jobs/kinds/executor_params.h"
 #include "core/jobs/kinds/kinds.h"
@@ -21,15 +23,50 @@ void addSweepDir(ParamSchema& schema, const QString& help)
     schema.typed(ParamType::Dir, QStringLiteral("sweep"), QStringLiteral("DIR"), help).req();
 }
 
-/// The sweep folder given with --sweep, which must hold a sweep.
+bool isSweep(const QString& dir)
+{
+    return QFileInfo::exists(QDir(dir).filePath(QStringLiteral("sweep.json")));
+}
+
+/// The folder given with --sweep, which must hold a sweep (sweep.json) or a job sent to an executor (job.json).
 QString sweepDir(const Params& p)
 {
     const QString dir = QDir(p.required(QStringLiteral("sweep"))).absolutePath();
-    if (!QFileInfo::exists(QDir(dir).filePath(QStringLiteral("sweep.json"))))
-        throw OptionError(QStringLiteral("%1 holds no sweep (no sweep.json).").arg(dir));
+    if (!isSweep(dir) && !QFileInfo::exists(jobFilePath(dir)))
+        throw OptionError(QStringLiteral("%1 holds no sweep (no sweep.json) and no job (no job.json).").arg(dir));
     return dir;
 }
+
+/// The whole job of a run folder as the one unit an executor ran: its job.json, run in place (resumed where the
+/// kind can) with --executor local, its result stored for whoever waits (kJobResultFile).
+JobResult runWholeJob(const QString& dir, int threads, JobContext& context)
+{
+    Params job = readJob(dir, QString());
+    const JobKind* kind = JobKinds::find(job.command());
+    job.set(QStringLiteral("executor"), QStringLiteral("local"));
+    if (threads > 0 && kind->schema.find(QStringLiteral("threads")))
+        job.set(QStringLiteral("threads"), QString::number(threads));
+    job.validate();
+    // kind->run, not runJob: job.json keeps saying how the user sent the job (--executor slurm, its options).
+    JobResult result = kind->run(job, context);
+    if (result.outcome == JobOutcome::Completed)
+        io::writeJsonAtomic(QDir(dir).filePath(kJobResultFile),
+                            QJsonObject{{QStringLiteral("command"), kind->id}, {QStringLiteral("text"), result.text}, {QStringLiteral("report"), result.report}});
+    return result;
+}
 } // namespace
+
+void registerJobUnit()
+{
+    cluster::registerJobUnit([](const QString& dir) {
+        const Params job = readJob(dir, QString());
+        search::SweepUnit unit;
+        unit.label = QStringLiteral("%1 (the whole job)").arg(job.command());
+        unit.runDir = QStringLiteral(".");
+        unit.done = QFileInfo::exists(QDir(dir).filePath(kJobResultFile));
+        return unit;
+    });
+}
 
 JobKind sweepUnitKind()
 {
@@ -40,14 +77,17 @@ JobKind sweepUnitKind()
     k.summary = QStringLiteral("train one unit (one seed of the baseline or of one entry) of a sweep folder; what a Slurm task runs");
     k.help = QStringLiteral("Trains one unit of the sweep in --sweep DIR — one seed of its baseline or of one of its entries — from the parameters "
                             "in DIR/sweep.json, into the unit's run folder (resumed if it was interrupted). Each task of a Slurm job array "
-                            "runs this; `ranklab-cli status DIR` lists the units and their numbers.");
-    addSweepDir(k.schema, QStringLiteral("the sweep folder (it holds sweep.json)"));
+                            "runs this; `ranklab-cli status DIR` lists the units and their numbers. A run folder of any other job sent "
+                            "to an executor (--executor processes|slurm) is one unit, 0: its job.json run there with --executor local.");
+    addSweepDir(k.schema, QStringLiteral("the sweep folder (it holds sweep.json), or a job's run folder (job.json)"));
     k.schema.integer(QStringLiteral("unit"), QStringLiteral("N"), QStringLiteral("the unit's number (0-based, as status lists them)"), {}, 0, 10000000).req();
     k.schema.integer(QStringLiteral("threads"), QStringLiteral("N"), QStringLiteral("intra-op threads (0: the sweep's own setting)"), QStringLiteral("0"), 0,
                      4096);
     addOutputParams(k.schema);
     k.run = [](const Params& p, JobContext& context) {
         const QString dir = sweepDir(p);
+        if (!isSweep(dir))
+            return runWholeJob(dir, p.intValue(QStringLiteral("threads")), context);
         const TrainSummary summary =
             search::runSweepUnit(dir, p.intValue(QStringLiteral("unit")), p.intValue(QStringLiteral("threads")), context.trainCallbacks(),
                                  context.cancelFlag());
@@ -86,7 +126,7 @@ JobKind statusKind()
         bool allDone = true;
         for (const cluster::UnitStatus& st : states)
             allDone = allDone && st.state == cluster::UnitState::Done;
-        if (allDone) {
+        if (allDone && isSweep(dir)) {
             const search::SweepResult sweep = search::finishSweep(dir, 0, context.trainCallbacks());
             result.report.insert(QStringLiteral("sweep"), search::sensitivityJson(sweep));
             result.text += QStringLiteral("every unit is done: %1\n").arg(QDir(dir).filePath(QStringLiteral("sensitivity.json")));

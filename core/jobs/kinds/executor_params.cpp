@@ -1,24 +1,30 @@
 #include "core/jobs/kinds/executor_params.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include <QDir>
+#include <QFileInfo>
 #include <QHash>
 #include <QJsonArray>
 
 #include "core/error.h"
+#include "core/io/atomic_file.h"
 #include "core/jobs/kinds/kinds.h"
 #include "core/jobs/kinds/sweep_common.h"
+#include "core/jobs/kinds/typed_options.h"
 #include "core/search/sweep.h"
+#include "core/search/sweep_plan.h"
 
 namespace ranklab::kinds {
 
 void addExecutorParams(ParamSchema& schema)
 {
     const QString g = QStringLiteral("cluster");
-    schema.choice(QStringLiteral("executor"), {QStringLiteral("local"), QStringLiteral("slurm")},
-                  QStringLiteral("where the units run: local (this process's workers) or slurm (one job array, a task per unit)"),
+    schema.choice(QStringLiteral("executor"), {QStringLiteral("local"), QStringLiteral("processes"), QStringLiteral("slurm")},
+                  QStringLiteral("where the units run: local (this process's workers), processes (a child process per unit, --workers at "
+                                 "once: a crash ends only its unit) or slurm (one job array, a task per unit)"),
                   QStringLiteral("local"), g);
     schema.text(QStringLiteral("partition"), QStringLiteral("NAME"), QStringLiteral("slurm: partition (default: the cluster's)"), {}, g);
     schema.text(QStringLiteral("account"), QStringLiteral("NAME"), QStringLiteral("slurm: account to charge"), {}, g);
@@ -38,17 +44,10 @@ void addExecutorParams(ParamSchema& schema)
 
 cluster::SlurmOptions slurmOptionsFrom(const Params& p)
 {
-    cluster::SlurmOptions o;
-    o.partition = p.value(QStringLiteral("partition")).trimmed();
-    o.account = p.value(QStringLiteral("account")).trimmed();
-    o.qos = p.value(QStringLiteral("qos")).trimmed();
-    o.time = p.value(QStringLiteral("time")).trimmed();
-    o.cpusPerTask = p.intValue(QStringLiteral("cpus-per-task"));
-    o.mem = p.value(QStringLiteral("mem")).trimmed();
-    o.gres = p.value(QStringLiteral("gres")).trimmed();
-    o.extraLines = p.list(QStringLiteral("sbatch-line"));
-    o.cli = p.value(QStringLiteral("cli-path")).trimmed();
-    o.maxConcurrent = p.intValue(QStringLiteral("max-concurrent"));
+    // intValue checks the declared ranges (one sentence for --cpus-per-task 0); the rest is checkSlurmOptions'.
+    p.intValue(QStringLiteral("cpus-per-task"));
+    p.intValue(QStringLiteral("max-concurrent"));
+    const cluster::SlurmOptions o = slurmOptionsOf(p);
     cluster::checkSlurmOptions(o);
     return o;
 }
@@ -94,6 +93,88 @@ QJsonObject unitStatesJson(const QVector<cluster::UnitStatus>& states)
     return QJsonObject{{QStringLiteral("units"), units}, {QStringLiteral("counts"), counts}};
 }
 
+namespace {
+/// Reports a sweep's units while an executor runs them: their states (JobContext::units) whenever one changes,
+/// and progress (finished units / all, ETA from the finished ones) plus a log line whenever another one finishes.
+class UnitProgress {
+public:
+    UnitProgress(JobContext& context, QString command, QString where)
+        : context_(context), command_(std::move(command)), where_(std::move(where)), start_(std::chrono::steady_clock::now())
+    {
+    }
+    void update(const QVector<cluster::UnitStatus>& states)
+    {
+        if (const QJsonObject report = unitStatesJson(states); report != lastReport_) {
+            context_.units(report);
+            lastReport_ = report;
+        }
+        int done = 0, active = 0;
+        for (const cluster::UnitStatus& st : states) {
+            done += st.state == cluster::UnitState::Done;
+            active += st.state == cluster::UnitState::Pending || st.state == cluster::UnitState::Running;
+        }
+        if (done == lastDone_)
+            return;
+        TrainProgress progress;
+        progress.epoch = done;
+        progress.epochs = int(states.size());
+        progress.fraction = states.isEmpty() ? 1.0 : double(done) / double(states.size());
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        progress.etaSeconds = done > 0 && lastDone_ >= 0 ? elapsed / done * double(states.size() - done) : -1;
+        progress.phase = QStringLiteral("%1/%2 units %3").arg(done).arg(states.size()).arg(where_);
+        context_.progress(progress);
+        context_.log(QStringLiteral("%1: %2 of %3 units done, %4 queued or running").arg(command_).arg(done).arg(states.size()).arg(active));
+        lastDone_ = done;
+    }
+
+private:
+    JobContext& context_;
+    QString command_, where_;
+    std::chrono::steady_clock::time_point start_;
+    QJsonObject lastReport_;
+    int lastDone_ = -1;
+};
+
+/// Throws Error listing the units that did not finish (why, and their logs), with how to continue.
+void refuseUnfinished(const QVector<cluster::UnitStatus>& states, const QString& howToContinue)
+{
+    QStringList failed;
+    for (const cluster::UnitStatus& st : states)
+        if (st.state != cluster::UnitState::Done)
+            failed << QStringLiteral("unit %1 (%2): %3").arg(st.unit.id).arg(st.unit.label, st.reason.isEmpty() ? cluster::unitStateName(st.state) : st.reason)
+                    + (st.log.isEmpty() ? QString() : QStringLiteral(" (log: %1)").arg(st.log));
+    if (!failed.isEmpty())
+        throw Error(QStringLiteral("%1 of %2 units did not finish: %3 %4")
+                        .arg(failed.size())
+                        .arg(states.size())
+                        .arg(failed.join(QStringLiteral("; ")), howToContinue));
+}
+
+/// Every unit done: a sweep's timing and sensitivity files and its table, or a whole job's result as the unit that
+/// ran it stored it.
+JobResult finishedUnits(JobContext& context, const QString& sweepDir, int threads)
+{
+    if (!QFileInfo::exists(QDir(sweepDir).filePath(QStringLiteral("sweep.json")))) {
+        const QString path = QDir(sweepDir).filePath(kJobResultFile);
+        JobResult result;
+        if (QFileInfo::exists(path)) {
+            const QJsonObject stored = io::readJsonObject(path);
+            result.report = stored.value(QStringLiteral("report")).toObject();
+            result.text = stored.value(QStringLiteral("text")).toString();
+        } else {
+            result.text = QStringLiteral("finished in %1\n").arg(sweepDir);
+        }
+        return result;
+    }
+    const search::SweepResult sweep = search::finishSweep(sweepDir, threads, context.trainCallbacks());
+    warnProblems(context, sweep);
+    JobResult result;
+    result.report = search::sensitivityJson(sweep);
+    result.text = sensitivityTable(sweep);
+    return result;
+}
+} // namespace
+
 JobResult runOnSlurm(const cluster::SlurmOptions& options, bool wait, JobContext& context, const QString& sweepDir, const QString& command)
 {
     const cluster::Submission s = cluster::submitUnfinished(options, sweepDir);
@@ -115,32 +196,36 @@ JobResult runOnSlurm(const cluster::SlurmOptions& options, bool wait, JobContext
     }
     // --wait: poll the folder and the queue; a task that runs but leaves no start marker within a minute means the
     // nodes cannot see the workspace.
-    const auto start = std::chrono::steady_clock::now();
+    UnitProgress report(context, command, QStringLiteral("on Slurm"));
     QVector<cluster::UnitStatus> states;
-    int lastDone = -1;
     for (;;) {
         states = cluster::unitStates(sweepDir);
-        int done = 0, active = 0;
-        for (const cluster::UnitStatus& st : states) {
-            done += st.state == cluster::UnitState::Done;
+        report.update(states);
+        int active = 0;
+        for (const cluster::UnitStatus& st : states)
             active += st.state == cluster::UnitState::Pending || st.state == cluster::UnitState::Running;
-        }
-        if (done != lastDone) {
-            TrainProgress progress;
-            progress.epoch = done;
-            progress.epochs = int(states.size());
-            progress.fraction = states.isEmpty() ? 1.0 : double(done) / double(states.size());
-            const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            progress.etaSeconds = done > 0 && lastDone >= 0 ? elapsed / done * double(states.size() - done) : -1;
-            progress.phase = QStringLiteral("slurm");
-            context.progress(progress);
-            context.log(QStringLiteral("%1: %2 of %3 units done, %4 queued or running").arg(command).arg(done).arg(states.size()).arg(active));
-            lastDone = done;
-        }
         if (active == 0)
             break;
+        if (context.isDetached()) {
+            result.outcome = JobOutcome::Cancelled;
+            result.resumeHint = QStringLiteral("stopped watching; the units keep running on the cluster: follow them with "
+                                               "ranklab-cli status %1").arg(sweepDir);
+            return result;
+        }
         if (context.isCancelled()) {
             const QStringList cancelled = cluster::cancelSweep(sweepDir);
+            // scancel only asks: running tasks stop at their next batch (SIGTERM, then Slurm's KillWait). The job
+            // ends once none is queued or running, so what the panel shows is what the cluster does.
+            const auto asked = std::chrono::steady_clock::now();
+            while (std::chrono::steady_clock::now() - asked < std::chrono::minutes(2)) {
+                states = cluster::unitStates(sweepDir);
+                report.update(states);
+                if (std::none_of(states.cbegin(), states.cend(), [](const cluster::UnitStatus& st) {
+                        return st.state == cluster::UnitState::Pending || st.state == cluster::UnitState::Running;
+                    }))
+                    break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            }
             result.outcome = JobOutcome::Cancelled;
             result.resumeHint = QStringLiteral("cancelled Slurm job(s) %1; finished units are kept, resubmit the rest with ranklab-cli "
                                                "resubmit %2")
@@ -149,20 +234,47 @@ JobResult runOnSlurm(const cluster::SlurmOptions& options, bool wait, JobContext
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
-    QStringList failed;
-    for (const cluster::UnitStatus& st : states)
-        if (st.state != cluster::UnitState::Done)
-            failed << st.reason + (st.log.isEmpty() ? QString() : QStringLiteral(" (log: %1)").arg(st.log));
-    if (!failed.isEmpty())
-        throw Error(QStringLiteral("%1 of %2 units did not finish: %3 Resubmit them with ranklab-cli resubmit %4.")
-                        .arg(failed.size())
-                        .arg(states.size())
-                        .arg(failed.join(QLatin1Char(' ')), sweepDir));
-    const search::SweepResult sweep = search::finishSweep(sweepDir, options.cpusPerTask, context.trainCallbacks());
-    warnProblems(context, sweep);
-    result.report = search::sensitivityJson(sweep);
-    result.text = sensitivityTable(sweep);
-    return result;
+    refuseUnfinished(states, QStringLiteral("Resubmit them with ranklab-cli resubmit %1.").arg(sweepDir));
+    return finishedUnits(context, sweepDir, options.cpusPerTask);
+}
+
+JobResult runInProcesses(const cluster::ProcessRunOptions& options, JobContext& context, const QString& sweepDir, const QString& command)
+{
+    UnitProgress report(context, command, QStringLiteral("in processes"));
+    const QVector<cluster::UnitStatus> states = cluster::runUnitsInProcesses(
+        sweepDir, options, [&report](const QVector<cluster::UnitStatus>& s) { report.update(s); }, context.cancelFlag());
+    if (context.isCancelled()) {
+        JobResult result;
+        result.outcome = JobOutcome::Cancelled;
+        result.resumeHint = QStringLiteral("%1 cancelled; what finished is kept, continue with the same options and --resume --out %2").arg(command, sweepDir);
+        return result;
+    }
+    refuseUnfinished(states, QStringLiteral("The other units are kept; run the same command with --resume to retry them."));
+    return finishedUnits(context, sweepDir, options.threads * options.workers);
+}
+
+JobKind runsAnywhere(JobKind kind)
+{
+    addExecutorParams(kind.schema);
+    kind.help += QStringLiteral(" --executor processes runs the job in a child process of its own (a crash there cannot end the caller); "
+                                "--executor slurm runs it as one Slurm task (see ranklab-cli status/cancel/resubmit).");
+    const auto local = kind.run;
+    const QString id = kind.id, folder = kind.runFolderParam;
+    const bool hasThreads = kind.schema.find(QStringLiteral("threads")) != nullptr;
+    kind.run = [local, id, folder, hasThreads](const Params& p, JobContext& context) -> JobResult {
+        const QString executor = p.choice(QStringLiteral("executor"));
+        if (executor == QLatin1String("local"))
+            return local(p, context);
+        // job.json is in the folder already (runJob wrote it): the unit re-reads it there, with --executor local.
+        const QString dir = QDir(p.required(folder)).absolutePath();
+        if (executor == QLatin1String("processes")) {
+            cluster::ProcessRunOptions options;
+            options.threads = search::plan::threadShare(hasThreads ? p.value(QStringLiteral("threads")).toInt() : 0, 1);
+            return runInProcesses(options, context, dir, id);
+        }
+        return runOnSlurm(slurmOptionsFrom(p), p.flag(QStringLiteral("wait")), context, dir, id);
+    };
+    return kind;
 }
 
 } // namespace ranklab::kinds

@@ -21,6 +21,8 @@ JobKind proxySweepKind();
 JobKind spectrumKind();
 JobKind ronKind();
 JobKind sweepUnitKind();
+/// Tells core/cluster what the one unit of a job's run folder is (cluster::registerJobUnit).
+void registerJobUnit();
 JobKind statusKind();
 JobKind cancelKind();
 JobKind resubmitKind();

@@ -6,6 +6,7 @@
 #include "core/jobs/kinds/executor_params.h"
 #include "core/jobs/kinds/sweep_common.h"
 #include "core/search/sweep.h"
+#include "core/search/sweep_plan.h"
 
 namespace ranklab::kinds {
 
@@ -79,6 +80,14 @@ JobKind trainedSweepKind(bool groups)
             const cluster::SlurmOptions options = slurmOptionsFrom(p); // a malformed option is refused before anything is written
             search::prepareSweep(params, out);
             return runOnSlurm(options, p.flag(QStringLiteral("wait")), context, out, command);
+        }
+        if (p.choice(QStringLiteral("executor")) == QLatin1String("processes")) {
+            // Each unit in a child process of its own, --workers at once, --threads shared between them as runSweep does.
+            search::prepareSweep(params, out);
+            cluster::ProcessRunOptions options;
+            options.workers = params.workers;
+            options.threads = search::plan::threadShare(params.train.threads, params.workers);
+            return runInProcesses(options, context, out, command);
         }
         const search::SweepResult sweep = search::runSweep(params, out, context.trainCallbacks(), context.cancelFlag());
         JobResult result;

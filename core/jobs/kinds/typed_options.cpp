@@ -87,6 +87,42 @@ Params sweepOptions(const search::SweepParams& params)
     return p;
 }
 
+void setSlurmOptions(Params& p, const cluster::SlurmOptions& o)
+{
+    const auto text = [&p](const char* name, const QString& value) {
+        if (value.isEmpty())
+            p.unset(QString::fromLatin1(name));
+        else
+            p.set(QString::fromLatin1(name), value);
+    };
+    text("partition", o.partition);
+    text("account", o.account);
+    text("qos", o.qos);
+    text("time", o.time);
+    text("mem", o.mem);
+    text("gres", o.gres);
+    text("cli-path", o.cli);
+    p.set(QStringLiteral("cpus-per-task"), QString::number(o.cpusPerTask));
+    p.set(QStringLiteral("max-concurrent"), QString::number(o.maxConcurrent));
+    p.setList(QStringLiteral("sbatch-line"), o.extraLines);
+}
+
+cluster::SlurmOptions slurmOptionsOf(const Params& p)
+{
+    cluster::SlurmOptions o;
+    o.partition = p.value(QStringLiteral("partition")).trimmed();
+    o.account = p.value(QStringLiteral("account")).trimmed();
+    o.qos = p.value(QStringLiteral("qos")).trimmed();
+    o.time = p.value(QStringLiteral("time")).trimmed();
+    o.cpusPerTask = p.value(QStringLiteral("cpus-per-task")).toInt();
+    o.mem = p.value(QStringLiteral("mem")).trimmed();
+    o.gres = p.value(QStringLiteral("gres")).trimmed();
+    o.extraLines = p.list(QStringLiteral("sbatch-line"));
+    o.cli = p.value(QStringLiteral("cli-path")).trimmed();
+    o.maxConcurrent = p.value(QStringLiteral("max-concurrent")).toInt();
+    return o;
+}
+
 Params spectrumOptions(const ron::SpectrumParams& params)
 {
     Params p = paramsOf(QStringLiteral("spectrum"));
