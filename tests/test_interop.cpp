@@ -1,8 +1,12 @@
 // Interop with real PyTorch: torchvision resnet18 and vgg11_bn saved by Debian's python3-torch/torchvision
 // (tests/interop/make_fixtures.py) as default state dicts and TorchScript load into RankLab's zoo models with
-// the same logits, and RankLab's export loads back into torchvision with strict=True.
+// the same logits, and RankLab's export loads back into torchvision with strict=True. Input sizes: RankLab
+// accepts exactly the sizes PyTorch runs each architecture at; a torchvision resnet18 trained on 28×28
+// Fashion-MNIST gives PyTorch's predictions through `ranklab-cli eval`. Whole pickled torchvision models are
+// refused naming the --model options of their state dict.
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include <torch/torch.h>
@@ -10,6 +14,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -93,6 +98,9 @@ private Q_SLOTS:
     void exportLoadsIntoTorchvisionStrictly();
     void anotherArchitectureIsRefusedClearly();
     void resnet18LoadTimes();
+    void smallestInputSizesAreTorchs();
+    void fashionResnet18FromPyTorchEvaluatesAt28();
+    void wholeTorchvisionModelsNameTheirOptions();
 
 private:
     QString fixture(const QString& name) const { return QDir(m_dir.path()).filePath(name); }
@@ -238,6 +246,116 @@ void TestInterop::resnet18LoadTimes()
         }
         qInfo("resnet18 %s: readStateDict + loadStateDict best of 3: %.1f ms", file, best / 1000.0);
     }
+}
+
+void TestInterop::smallestInputSizesAreTorchs()
+{
+    const PythonRun run = runPython({QStringLiteral("min-sizes")}, 300000);
+    QVERIFY2(run.ok, qPrintable(QStringLiteral("make_fixtures.py min-sizes failed: ") + run.stderrText.right(800)));
+    const QJsonObject sizes = QJsonDocument::fromJson(run.stdoutText.section(QLatin1Char('\n'), -1).toUtf8()).object();
+    qInfo("smallest sizes PyTorch runs: %s", qPrintable(run.stdoutText));
+    QCOMPARE(sizes.size(), 8);
+    for (auto it = sizes.begin(); it != sizes.end(); ++it) {
+        const QString arch = it.key();
+        const int smallest = it.value().toInt();
+        QVERIFY2(smallest >= 1, qPrintable(arch));
+        // The limits follow from kernels, strides and paddings, not widths: a narrow model keeps the test quick.
+        ranklab::ModelSpec spec{arch, 10, arch == QLatin1String("lenet5") ? 1 : 3, smallest, 0.25};
+        auto model = ranklab::models::createModel(spec);
+        model->eval();
+        torch::NoGradGuard noGrad;
+        const torch::Tensor y = model->forward(torch::randn({1, spec.inChannels, smallest, smallest}));
+        QCOMPARE(y.sizes().vec(), (std::vector<int64_t>{1, 10}));
+        if (smallest == 1)
+            continue; // 0 is no size at all ("the input size must be at least 1 pixel")
+        spec.inputSize = smallest - 1;
+        const QString message = errorOf([&] { ranklab::models::createModel(spec); });
+        QCOMPARE(message, QStringLiteral("input size %1 is too small for %2: it needs at least %3, the smallest size at which "
+                                         "every stage keeps at least one pixel.")
+                              .arg(smallest - 1)
+                              .arg(arch)
+                              .arg(smallest));
+    }
+}
+
+void TestInterop::fashionResnet18FromPyTorchEvaluatesAt28()
+{
+    const QString data = QStringLiteral("/usr/share/datasets/fashion-mnist");
+    if (!QFileInfo(data).isDir())
+        QSKIP("Fashion-MNIST is not installed (Debian's dataset-fashion-mnist).");
+    const PythonRun run = runPython({QStringLiteral("fashion"), m_dir.path(), data}, 300000);
+    QVERIFY2(run.ok, qPrintable(QStringLiteral("make_fixtures.py fashion failed: ") + run.stderrText.right(800)));
+    qInfo("%s", qPrintable(run.stdoutText));
+
+    // The case: a torchvision resnet18 (3 channels, 10 classes) on 28×28 Fashion-MNIST.
+    const QString csvPath = fixture(QStringLiteral("fashion_predictions.csv"));
+    QProcess cli;
+    cli.start(QStringLiteral(RANKLAB_CLI),
+              {QStringLiteral("eval"), QStringLiteral("--model"), QStringLiteral("resnet18"), QStringLiteral("--in-channels"),
+               QStringLiteral("3"), QStringLiteral("--weights"), fixture(QStringLiteral("fashion_resnet18.pth")),
+               QStringLiteral("--dataset"), QStringLiteral("fashion-mnist"), QStringLiteral("--data-dir"), data,
+               QStringLiteral("--mean"), QStringLiteral("0.5"), QStringLiteral("--std"), QStringLiteral("0.25"),
+               QStringLiteral("--predictions"), csvPath, QStringLiteral("--json")});
+    QVERIFY(cli.waitForFinished(300000));
+    const QString err = QString::fromUtf8(cli.readAllStandardError());
+    QVERIFY2(cli.exitStatus() == QProcess::NormalExit && cli.exitCode() == 0, qPrintable(err));
+
+    const StateDict io = readStateDict(fixture(QStringLiteral("fashion_resnet18_io.pth")));
+    const torch::Tensor logits = entry(io, "logits");
+    const torch::Tensor labels = entry(io, "labels");
+    QFile csv(csvPath);
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = csv.readAll().trimmed().split('\n');
+    QCOMPARE(lines.size() - 1, int(logits.size(0)));
+    const auto expected = logits.accessor<float, 2>();
+    const torch::Tensor torchPredicted = logits.argmax(1);
+    double worst = 0;
+    int agree = 0, correct = 0;
+    for (int i = 1; i < lines.size(); ++i) {
+        const QList<QByteArray> cells = lines[i].split(',');
+        QCOMPARE(cells.size(), 3 + 10);
+        const int64_t n = i - 1;
+        QCOMPARE(cells[0].toLongLong(), n);
+        QCOMPARE(cells[1].toLongLong(), labels[n].item<int64_t>());
+        const int64_t predicted = cells[2].toLongLong();
+        agree += predicted == torchPredicted[n].item<int64_t>();
+        correct += predicted == labels[n].item<int64_t>();
+        for (int c = 0; c < 10; ++c) {
+            const double want = expected[n][c];
+            worst = std::max(worst, std::abs(cells[3 + c].toDouble() - want) / (1.0 + std::abs(want)));
+        }
+    }
+    qInfo("ranklab-cli eval: %d of %lld predictions as PyTorch's, top-1 %.2f%%, max relative logit diff %.3g", agree,
+          static_cast<long long>(logits.size(0)), 100.0 * correct / double(logits.size(0)), worst);
+    QCOMPARE(agree, int(logits.size(0)));
+    QVERIFY2(worst <= kTolerance, qPrintable(QStringLiteral("max relative logit diff %1").arg(worst)));
+    const double top1 = QJsonDocument::fromJson(cli.readAllStandardOutput().trimmed().split('\n').last())
+                            .object()
+                            .value(QStringLiteral("top1"))
+                            .toDouble(-1);
+    QCOMPARE(top1, correct / double(logits.size(0)));
+}
+
+void TestInterop::wholeTorchvisionModelsNameTheirOptions()
+{
+    const PythonRun run = runPython({QStringLiteral("whole"), m_dir.path()}, 300000);
+    QVERIFY2(run.ok, qPrintable(QStringLiteral("make_fixtures.py whole failed: ") + run.stderrText.right(800)));
+    auto model = makeModel(QStringLiteral("resnet18"), 10);
+    const QString save = QStringLiteral("save the weights with torch.save(model.state_dict(), path)");
+    QCOMPARE(errorOf([&] { loadWeights(*model, fixture(QStringLiteral("whole_resnet18.pth"))); }),
+             QStringLiteral("whole_resnet18.pth holds a pickled Python object (torchvision.models.resnet.ResNet) rather than a state "
+                            "dict; %1 and load them with --model resnet18 --num-classes 10.")
+                 .arg(save));
+    QCOMPARE(errorOf([&] { loadWeights(*model, fixture(QStringLiteral("whole_vgg11_bn.pth"))); }),
+             QStringLiteral("whole_vgg11_bn.pth holds a pickled Python object (torchvision.models.vgg.VGG) rather than a state "
+                            "dict; %1 and load them with --model vgg11_bn --num-classes 7 --in-channels 1.")
+                 .arg(save));
+    const QString resnet50 = errorOf([&] { loadWeights(*model, fixture(QStringLiteral("whole_resnet50.pth"))); });
+    QVERIFY2(resnet50.startsWith(QStringLiteral("whole_resnet50.pth holds a pickled Python object (torchvision.models.resnet.ResNet) "
+                                                "rather than a state dict; %1")
+                                     .arg(save))
+                 && resnet50.endsWith(QLatin1Char('.')) && resnet50.contains(QStringLiteral("resnet50")),
+             qPrintable(resnet50));
 }
 
 QTEST_GUILESS_MAIN(TestInterop)

@@ -20,6 +20,8 @@ private Q_SLOTS:
     void everyZooModelRunsForward();
     void widthMultiplierScalesChannels();
     void badOptionsGiveClearErrors();
+    void inputSizeLimitsFollowTheArchitecture_data();
+    void inputSizeLimitsFollowTheArchitecture();
     void footprintEstimateCountsEveryParameter_data();
     void footprintEstimateCountsEveryParameter();
     void modelTooLargeForMemoryIsRefusedBeforeAllocating();
@@ -143,6 +145,51 @@ void TestModels::badOptionsGiveClearErrors()
     QVERIFY(message({QStringLiteral("vgg11"), 10, 3, 28, 1.0}).contains("too small"));
     QVERIFY(message({QStringLiteral("lenet300"), 0, 1, 28, 1.0}).contains("classes"));
     QVERIFY(message({QStringLiteral("lenet300"), 10, 1, 28, -1.0}).contains("width"));
+}
+
+void TestModels::inputSizeLimitsFollowTheArchitecture_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("channels");
+    QTest::addColumn<int>("size");     // runs
+    QTest::addColumn<int>("smallest"); // the smallest size that runs; one below is refused
+    // The sizes PyTorch runs these architectures at (test_interop compares them with torchvision's): the adaptive
+    // average pool takes any size, so every stage only needs to keep a pixel.
+    QTest::newRow("resnet18 at 1") << "resnet18" << 3 << 1 << 1;
+    QTest::newRow("resnet18 at Fashion-MNIST's 28") << "resnet18" << 3 << 28 << 1;
+    QTest::newRow("resnet34 at 1") << "resnet34" << 3 << 1 << 1;
+    QTest::newRow("cifar_resnet18 at 1") << "cifar_resnet18" << 3 << 1 << 1;
+    QTest::newRow("vgg11 at 32") << "vgg11" << 3 << 32 << 32;
+    QTest::newRow("vgg16_bn at 32") << "vgg16_bn" << 3 << 32 << 32;
+    QTest::newRow("cifar_vgg11 at 32") << "cifar_vgg11" << 3 << 32 << 32;
+    QTest::newRow("cifar_vgg11 at 45") << "cifar_vgg11" << 3 << 45 << 32;
+    QTest::newRow("lenet5 at 12") << "lenet5" << 1 << 12 << 12;
+    QTest::newRow("lenet5 at 13") << "lenet5" << 1 << 13 << 12;
+}
+
+void TestModels::inputSizeLimitsFollowTheArchitecture()
+{
+    QFETCH(QString, name);
+    QFETCH(int, channels);
+    QFETCH(int, size);
+    QFETCH(int, smallest);
+    auto model = models::createModel({name, 10, channels, size, 0.125});
+    model->eval();
+    torch::NoGradGuard noGrad;
+    QCOMPARE(model->forward(torch::randn({2, channels, size, size})).sizes().vec(), (std::vector<int64_t>{2, 10}));
+    if (smallest == 1)
+        return;
+    QString message;
+    try {
+        models::createModel({name, 10, channels, smallest - 1, 0.125});
+    } catch (const Error& e) {
+        message = QString::fromUtf8(e.what());
+    }
+    QCOMPARE(message, QStringLiteral("input size %1 is too small for %2: it needs at least %3, the smallest size at which every "
+                                     "stage keeps at least one pixel.")
+                          .arg(smallest - 1)
+                          .arg(name)
+                          .arg(smallest));
 }
 
 void TestModels::surgeryReplacesAndRestores()

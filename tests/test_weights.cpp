@@ -109,6 +109,9 @@ private Q_SLOTS:
 
     void pythonFilesLoadAndReproduceOutputs_data();
     void pythonFilesLoadAndReproduceOutputs();
+    void pythonCheckpointFormsLoadLikePyTorch_data();
+    void pythonCheckpointFormsLoadLikePyTorch();
+    void pythonCheckpointOfAnotherModelIsRefusedClearly();
     void pythonParametersOnlyFileNamesParameters();
     void pythonDtypesAndViewsReadExactly();
     void pythonRejectsAreClear_data();
@@ -351,6 +354,68 @@ void TestWeights::pythonFilesLoadAndReproduceOutputs()
     const torch::Tensor y = model->forward(*find(io, "input"));
     const double diff = (y - *find(io, "output")).abs().max().item<double>();
     QVERIFY2(diff < 1e-5, qPrintable(QStringLiteral("max |diff| %1").arg(diff)));
+}
+
+void TestWeights::pythonCheckpointFormsLoadLikePyTorch_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QStringList>("notes");  // what loadWeights says it did
+    QTest::addColumn<QString>("output");     // io.pth's entry PyTorch computed with these weights
+    QTest::addColumn<qint64>("counter");     // 1.num_batches_tracked after loading
+    QTest::newRow("tutorial checkpoint")
+        << "tutorial.pth"
+        << QStringList{"tutorial.pth: the weights are its entry ['model_state_dict']; the other entries (epoch, "
+                       "optimizer_state_dict, loss) are not used."}
+        << "output" << qint64(3);
+    QTest::newRow("no num_batches_tracked, no _metadata")
+        << "sd_no_counters.pth"
+        << QStringList{"sd_no_counters.pth has no num_batches_tracked for 1 BatchNorm layer; set to 0, as PyTorch does."}
+        << "output" << qint64(0);
+    QTest::newRow("Lightning checkpoint")
+        << "lightning.ckpt"
+        << QStringList{"lightning.ckpt: the weights are its entry ['state_dict']; the other entries (epoch, global_step, "
+                       "pytorch-lightning_version, optimizer_states, lr_schedulers, hyper_parameters) are not used.",
+                       "lightning.ckpt: every weight name starts with 'model.'; loaded them without it."}
+        << "output" << qint64(3);
+    QTest::newRow("nn.DataParallel") << "sd_module.pth"
+                                     << QStringList{"sd_module.pth: every weight name starts with 'module.'; loaded them without it."}
+                                     << "output" << qint64(3);
+    QTest::newRow("half") << "sd_half.pth" << QStringList{} << "output_half" << qint64(3);
+    QTest::newRow("double") << "sd_double.pth" << QStringList{} << "output" << qint64(3);
+}
+
+void TestWeights::pythonCheckpointFormsLoadLikePyTorch()
+{
+    requirePython();
+    QFETCH(QString, file);
+    QFETCH(QStringList, notes);
+    QFETCH(QString, output);
+    QFETCH(qint64, counter);
+    const StateDict io = readStateDict(fixture(QStringLiteral("io.pth")));
+    auto model = makeSmall();
+    const LoadedWeights loaded = loadWeights(*model, fixture(file));
+    QCOMPARE(loaded.format, WeightsFormat::PyTorchZip);
+    QCOMPARE(loaded.notes, notes);
+    QCOMPARE(find(moduleStateDict(*model), "1.num_batches_tracked")->item<std::int64_t>(), std::int64_t(counter));
+    QCOMPARE(find(moduleStateDict(*model), "0.weight")->scalar_type(), torch::kFloat);
+    model->eval();
+    torch::NoGradGuard noGrad;
+    const torch::Tensor y = model->forward(*find(io, "input"));
+    const double diff = (y - *find(io, output.toStdString())).abs().max().item<double>();
+    QVERIFY2(diff < 1e-5, qPrintable(QStringLiteral("max |diff| %1").arg(diff)));
+}
+
+void TestWeights::pythonCheckpointOfAnotherModelIsRefusedClearly()
+{
+    requirePython();
+    for (const char* file : {"tutorial.pth", "lightning.ckpt", "sd_no_counters.pth"}) {
+        auto other = makeOther();
+        const StateDict before = snapshot(*other);
+        const QString message = errorOf([&] { loadWeights(*other, fixture(QString::fromLatin1(file))); });
+        QVERIFY2(isOneSentence(message), qPrintable(message));
+        QVERIFY2(message.startsWith(QStringLiteral("%1 does not fit Sequential: missing ").arg(QLatin1String(file))), qPrintable(message));
+        QVERIFY(sameTensors(snapshot(*other), before));
+    }
 }
 
 void TestWeights::pythonParametersOnlyFileNamesParameters()

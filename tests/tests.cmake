@@ -6,6 +6,9 @@ if(TEST test_weights)
 endif()
 if(TEST test_interop)
   set_tests_properties(test_interop PROPERTIES TIMEOUT 600 LABELS "interop")
+  # `ranklab-cli eval` of a torchvision resnet18 trained on 28×28 Fashion-MNIST (issue 16).
+  target_compile_definitions(test_interop PRIVATE RANKLAB_CLI="$<TARGET_FILE:ranklab-cli>")
+  add_dependencies(test_interop ranklab-cli)
 endif()
 
 # Desktop application (issue 7). Widget tests run offscreen; the screenshot test renders the real main

@@ -5,11 +5,12 @@
 
 namespace ranklab::io {
 
-void exportWeights(const ModelSpec& spec, const QString& weightsPath, const QString& outPath)
+QStringList exportWeights(const ModelSpec& spec, const QString& weightsPath, const QString& outPath)
 {
     auto model = models::createModel(spec);
-    loadWeights(*model, weightsPath, spec.name);
+    const LoadedWeights loaded = loadWeights(*model, weightsPath, spec.name);
     exportStateDict(*model, outPath);
+    return loaded.notes;
 }
 
 } // namespace ranklab::io

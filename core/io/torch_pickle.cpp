@@ -494,12 +494,14 @@ private:
             push(makeText(Kind::Opaque, cls->kind == Kind::Global ? cls->text : std::string("object")));
             break;
         }
-        case 'b': { // BUILD: obj.__setstate__(state); state of dicts, tensors and opaque objects is dropped
-            pop();
+        case 'b': { // BUILD: obj.__setstate__(state); an opaque object keeps its state for messages, others drop it
+            Value state = pop();
             const Value& obj = top();
             if (obj->kind != Kind::Dict && obj->kind != Kind::Tensor && obj->kind != Kind::Opaque
                 && obj->kind != Kind::List)
                 fail(QStringLiteral("BUILD on a %1 at byte %2").arg(typeName(obj)).arg(opPos));
+            if (obj->kind == Kind::Opaque)
+                obj->items.assign(1, std::move(state));
             break;
         }
         case 's': { // SETITEM

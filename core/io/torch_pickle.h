@@ -41,7 +41,8 @@ struct Object {
     std::int64_t integer = 0;
     double real = 0.0;
     std::string text;                                 ///< String, Bytes; Global and Opaque: "module.name"
-    std::vector<Value> items;                         ///< Tuple, List
+    std::vector<Value> items;                         ///< Tuple, List; Opaque: its BUILD state, if any (a pickled
+                                                      ///< nn.Module's __dict__: "_modules", "out_features", …)
     std::vector<std::pair<Value, Value>> entries;     ///< Dict, in insertion order (keys unique)
     std::unordered_map<std::string, std::size_t> index; ///< Dict: hashable key → position in entries
     torch::Tensor tensor;                             ///< Tensor; Storage: 1-D tensor over the whole record

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <QString>
+#include <QStringList>
 
 namespace ranklab::io {
 
@@ -27,15 +28,19 @@ QString weightsFormatName(WeightsFormat format);
 
 /// Reads the named tensors of any supported weights file, on the CPU, without a model:
 /// - RankLab checkpoint: its "model" dict;
-/// - torch.save zip: a dict or collections.OrderedDict of name → tensor (model.state_dict()), or a dict
-///   that wraps one under "state_dict" or "model" (training checkpoints; other entries such as "epoch",
-///   "optimizer" or pickled Python objects are ignored); nn.Parameter and tensor subclasses become tensors;
+/// - torch.save zip: a dict or collections.OrderedDict of name → tensor (model.state_dict()), or, in a
+///   training checkpoint (PyTorch's tutorial {"epoch", "model_state_dict", "optimizer_state_dict", "loss"},
+///   Lightning's {"state_dict", …}), the dict of named tensors found among its entries (up to three levels
+///   deep): the one under "state_dict", "model_state_dict", "model", "net" or "network" first, else the
+///   largest; other entries (numbers, optimizer state, pickled Python objects) are ignored. nn.Parameter and
+///   tensor subclasses become tensors;
 /// - TorchScript archive: every parameter and buffer, module by module, with qualified names.
 /// A "module." prefix on every name (nn.DataParallel) is stripped. Every zip record's CRC-32 is checked,
 /// so damaged bytes are reported instead of loaded. Tensors keep the file's dtype and may share memory
 /// with each other. `detected`, when given, receives the format. Throws ranklab::Error with
 /// one sentence for a missing, empty, damaged, legacy (pre-1.6 torch.save) or unsupported file, and for a
-/// file that holds something other than named tensors (e.g. a whole pickled nn.Module).
+/// file that holds something other than named tensors (e.g. a whole pickled nn.Module: for one of
+/// torchvision's, the sentence names the --model options that load its state dict).
 StateDict readStateDict(const QString& path, WeightsFormat* detected = nullptr);
 
 /// Copies `sd` into `model` strictly: every parameter and buffer of `model` (recursive, qualified names as
@@ -48,8 +53,21 @@ StateDict readStateDict(const QString& path, WeightsFormat* detected = nullptr);
 void loadStateDict(torch::nn::Module& model, const StateDict& sd, const QString& sourceName,
                    const QString& modelName = QString());
 
-/// readStateDict(path) + loadStateDict(model, ..., file name of `path`, modelName).
-void loadWeights(torch::nn::Module& model, const QString& path, const QString& modelName = QString());
+/// What loadWeights read and what it did to make the file fit, for a job's log.
+struct LoadedWeights {
+    WeightsFormat format = WeightsFormat::PyTorchZip;
+    /// One sentence each: the checkpoint entry that held the weights, a name prefix that was stripped,
+    /// num_batches_tracked buffers that were missing and start at 0. Empty when the file fit as it was.
+    QStringList notes;
+};
+
+/// Reads `path` (readStateDict's formats) and loads it into `model` with loadStateDict, accepting what
+/// PyTorch's load_state_dict (or a wrapper's attribute) would: of a training checkpoint's dicts of named
+/// tensors, the one whose names fit the model; a prefix every name shares ("module.", a Lightning module's
+/// "model.") when the rest fit; num_batches_tracked missing from BatchNorm layers (set to 0, as PyTorch does
+/// for state dicts without them). A RankLab checkpoint of a pruned model narrows `model` first. When nothing
+/// fits, ranklab::Error says how the most likely dict differs (loadStateDict's sentence).
+LoadedWeights loadWeights(torch::nn::Module& model, const QString& path, const QString& modelName = QString());
 
 /// Writes the model's parameters and buffers (moduleStateDict) as a plain dict name → CPU tensor with
 /// torch::pickle_save: a PyTorch zip archive that Python's torch.load returns as a dict and that

@@ -1,7 +1,5 @@
 #include "core/jobs/weights_probe.h"
 
-#include <QFileInfo>
-
 #include "core/io/weights.h"
 #include "core/models/zoo.h"
 
@@ -9,11 +7,8 @@ namespace ranklab {
 
 QString probeWeights(const ModelSpec& spec, const QString& path)
 {
-    io::WeightsFormat format;
-    const io::StateDict sd = io::readStateDict(path, &format);
     auto model = models::createModel(spec);
-    io::loadStateDict(*model, sd, QFileInfo(path).fileName(), spec.name);
-    return io::weightsFormatName(format);
+    return io::weightsFormatName(io::loadWeights(*model, path, spec.name).format);
 }
 
 } // namespace ranklab

@@ -107,6 +107,27 @@ int64_t Conv2d::forwardFlops(const std::vector<int64_t>&, const std::vector<int6
     return 2 * weight.numel() / options_.outChannels * outputs + (options_.bias ? outputs : 0);
 }
 
+int64_t Conv2d::outputSide(int64_t side) const
+{
+    return side < 1 ? side : windowOutputSide(side, options_.kernel, options_.stride, options_.padding, options_.dilation);
+}
+
+int64_t windowOutputSide(int64_t side, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation)
+{
+    const int64_t span = side + 2 * padding - dilation * (kernel - 1) - 1;
+    return span < 0 ? 0 : span / stride + 1;
+}
+
+int64_t outputSideThrough(const std::vector<const Layer*>& path, int64_t side)
+{
+    for (const Layer* layer : path) {
+        if (side < 1)
+            break;
+        side = layer->outputSide(side);
+    }
+    return side;
+}
+
 Linear::Linear(int64_t in, int64_t out, bool withBias) : Layer("Linear"), in_(in), out_(out)
 {
     if (in <= 0 || out <= 0)
@@ -168,6 +189,11 @@ torch::Tensor MaxPool2d::forward(const torch::Tensor& x)
     return torch::max_pool2d(x, kernel_, stride_, padding_);
 }
 
+int64_t MaxPool2d::outputSide(int64_t side) const
+{
+    return side < 1 ? side : windowOutputSide(side, kernel_, stride_, padding_);
+}
+
 torch::Tensor AdaptiveAvgPool2d::forward(const torch::Tensor& x)
 {
     return torch::adaptive_avg_pool2d(x, {out_, out_});
@@ -190,6 +216,13 @@ torch::Tensor Sequential::forward(const torch::Tensor& x)
     for (size_t i = 0; i < size(); ++i)
         y = at(i).forward(y);
     return y;
+}
+
+int64_t Sequential::outputSide(int64_t side) const
+{
+    for (size_t i = 0; i < size() && side >= 1; ++i)
+        side = at(i).outputSide(side);
+    return side;
 }
 
 namespace {

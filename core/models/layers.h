@@ -27,6 +27,12 @@ public:
     {
         return 0;
     }
+    /// The side of the square output for a square input of side `side`: torch's output-size formula
+    /// floor((s + 2p − d(k−1) − 1) / stride) + 1 through the layer's convs and pools in forward order, or a
+    /// value below 1 as soon as one stage has no pixel left (where torch refuses the forward). The default
+    /// keeps the size (BatchNorm, ReLU, Dropout, …); convs, pools, Sequential and the zoo architectures
+    /// override it. Only the zoo's own layers are walked (before surgery), to find the input sizes they accept.
+    virtual int64_t outputSide(int64_t side) const { return side; }
 
     /// The direct child registered as `name`, or nullptr.
     std::shared_ptr<Layer> child(const std::string& name) const;
@@ -80,6 +86,7 @@ public:
     explicit Conv2d(const ConvOptions& options);
     torch::Tensor forward(const torch::Tensor& x) override;
     int64_t forwardFlops(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape) const override;
+    int64_t outputSide(int64_t side) const override;
     const ConvOptions& options() const { return options_; }
     torch::Tensor weight, bias;   // bias undefined when options().bias is false
 
@@ -136,6 +143,7 @@ public:
     MaxPool2d(int64_t kernel, int64_t stride, int64_t padding = 0)
         : Layer("MaxPool2d"), kernel_(kernel), stride_(stride), padding_(padding) {}
     torch::Tensor forward(const torch::Tensor& x) override;
+    int64_t outputSide(int64_t side) const override;
     int64_t kernel() const { return kernel_; }
     int64_t stride() const { return stride_; }
     int64_t padding() const { return padding_; }
@@ -149,6 +157,7 @@ class AdaptiveAvgPool2d final : public Layer {
 public:
     explicit AdaptiveAvgPool2d(int64_t out) : Layer("AdaptiveAvgPool2d"), out_(out) {}
     torch::Tensor forward(const torch::Tensor& x) override;
+    int64_t outputSide(int64_t side) const override { return side < 1 ? side : out_; }
 
 private:
     int64_t out_;
@@ -185,8 +194,16 @@ public:
     /// Appends `layer` under the next index name; returns *this for chaining.
     Sequential& push(std::shared_ptr<Layer> layer);
     torch::Tensor forward(const torch::Tensor& x) override;
+    int64_t outputSide(int64_t side) const override;
     size_t size() const { return childLayers().size(); }
 };
+
+/// torch's output side of a conv or pool window: floor((side + 2·padding − dilation·(kernel − 1) − 1) / stride) + 1,
+/// or 0 when the padded input is smaller than the window (torch refuses that forward).
+int64_t windowOutputSide(int64_t side, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation = 1);
+
+/// Chains Layer::outputSide through `path` in order, stopping at the first side below 1.
+int64_t outputSideThrough(const std::vector<const Layer*>& path, int64_t side);
 
 /// Records, during one forward pass on the calling thread, every Conv2d/Linear-like layer that runs, with
 /// its input and output shapes — how the layer registry learns forward order and activation shapes.

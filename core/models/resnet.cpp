@@ -33,6 +33,13 @@ torch::Tensor BasicBlock::forward(const torch::Tensor& x)
     return at(relu_).forward(out);
 }
 
+int64_t BasicBlock::outputSide(int64_t side) const
+{
+    const int64_t main = nn::outputSideThrough({&at(conv1_), &at(conv2_)}, side);
+    const int64_t shortcut = hasSlot(downsample_) ? at(downsample_).outputSide(side) : side;
+    return main == shortcut ? main : 0;
+}
+
 ResNet::ResNet(const std::vector<int>& blocks, int64_t numClasses, int64_t inChannels, double width, bool cifarStem)
     : Layer("ResNet")
 {
@@ -71,6 +78,17 @@ torch::Tensor ResNet::forward(const torch::Tensor& x)
         y = at(stage).forward(y);
     y = at(avgpool_).forward(y).flatten(1);
     return at(fc_).forward(y);
+}
+
+int64_t ResNet::outputSide(int64_t side) const
+{
+    std::vector<const nn::Layer*> path{&at(conv1_)};
+    if (hasSlot(maxpool_))
+        path.push_back(&at(maxpool_));
+    for (size_t stage : layers_)
+        path.push_back(&at(stage));
+    path.push_back(&at(avgpool_));
+    return nn::outputSideThrough(path, side);
 }
 
 } // namespace ranklab::models

@@ -11,6 +11,8 @@ class BasicBlock final : public nn::Layer {
 public:
     BasicBlock(int64_t inPlanes, int64_t planes, int64_t stride);
     torch::Tensor forward(const torch::Tensor& x) override;
+    /// conv1 → conv2; 0 where the shortcut would give another size (torch's sum refuses it).
+    int64_t outputSide(int64_t side) const override;
 
 private:
     size_t conv1_, bn1_, relu_, conv2_, bn2_, downsample_ = size_t(-1);
@@ -23,6 +25,8 @@ class ResNet final : public nn::Layer {
 public:
     ResNet(const std::vector<int>& blocks, int64_t numClasses, int64_t inChannels, double width, bool cifarStem);
     torch::Tensor forward(const torch::Tensor& x) override;
+    /// The stem, the four stages and the adaptive average pool (1 wherever every stage keeps a pixel).
+    int64_t outputSide(int64_t side) const override;
 
 private:
     size_t conv1_, bn1_, relu_, maxpool_ = size_t(-1), layers_[4], avgpool_, fc_;

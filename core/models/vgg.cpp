@@ -1,6 +1,5 @@
 #include "core/models/vgg.h"
 
-#include "core/error.h"
 #include "core/models/zoo.h"
 
 namespace ranklab::models {
@@ -16,17 +15,15 @@ void initLinear(nn::Linear& linear)
 }
 } // namespace
 
-Vgg::Vgg(const std::vector<int>& config, bool batchNorm, bool cifarHead, int64_t numClasses, int64_t inChannels,
-         int64_t inputSize, double width)
+Vgg::Vgg(const std::string& name, const std::vector<int>& config, bool batchNorm, bool cifarHead, int64_t numClasses,
+         int64_t inChannels, int64_t inputSize, double width)
     : Layer("VGG")
 {
     auto features = std::make_shared<nn::Sequential>();
     int64_t channels = inChannels;
-    int64_t size = inputSize;
     for (int c : config) {
         if (c == kPool) {
             features->push(std::make_shared<nn::MaxPool2d>(2, 2));
-            size /= 2;
             continue;
         }
         const int64_t out = scaledChannels(c, width);
@@ -42,8 +39,7 @@ Vgg::Vgg(const std::vector<int>& config, bool batchNorm, bool cifarHead, int64_t
         features->push(std::make_shared<nn::ReLU>(true));
         channels = out;
     }
-    if (size < 1)
-        throw Error("input size " + std::to_string(inputSize) + " is too small for VGG: its five 2×2 pools need at least 32.");
+    const int64_t size = requireInputSide(name, inputSize, [&](int64_t side) { return features->outputSide(side); });
     features_ = addLayer("features", features);
     if (cifarHead) {
         auto fc = std::make_shared<nn::Linear>(channels * size * size, numClasses);
@@ -72,6 +68,11 @@ torch::Tensor Vgg::forward(const torch::Tensor& x)
     return at(classifier_).forward(y.flatten(1));
 }
 
+int64_t Vgg::outputSide(int64_t side) const
+{
+    return hasSlot(avgpool_) ? nn::outputSideThrough({&at(features_), &at(avgpool_)}, side) : at(features_).outputSide(side);
+}
+
 LeNet300::LeNet300(int64_t inFeatures, int64_t numClasses, double width) : Layer("LeNet300")
 {
     const int64_t h1 = scaledChannels(300, width), h2 = scaledChannels(100, width);
@@ -91,16 +92,27 @@ torch::Tensor LeNet300::forward(const torch::Tensor& x)
 LeNet5::LeNet5(int64_t inChannels, int64_t inputSize, int64_t numClasses, double width) : Layer("LeNet5")
 {
     const int64_t c1 = scaledChannels(6, width), c2 = scaledChannels(16, width);
-    const int64_t after = ((inputSize / 2) - 4) / 2; // conv1 keeps the size, pool, conv2 (5×5 valid), pool
-    if (after < 1)
-        throw Error("input size " + std::to_string(inputSize) + " is too small for lenet5: it needs at least 12.");
-    conv1_ = addLayer("conv1", std::make_shared<nn::Conv2d>(nn::ConvOptions{inChannels, c1, 5, 1, 2, 1, 1, true}));
-    conv2_ = addLayer("conv2", std::make_shared<nn::Conv2d>(nn::ConvOptions{c1, c2, 5, 1, 0, 1, 1, true}));
+    auto conv1 = std::make_shared<nn::Conv2d>(nn::ConvOptions{inChannels, c1, 5, 1, 2, 1, 1, true});
+    auto conv2 = std::make_shared<nn::Conv2d>(nn::ConvOptions{c1, c2, 5, 1, 0, 1, 1, true});
+    auto pool = std::make_shared<nn::MaxPool2d>(2, 2);
+    const int64_t after = requireInputSide("lenet5", inputSize, [&](int64_t side) { return featureSide(*conv1, *conv2, *pool, side); });
+    conv1_ = addLayer("conv1", conv1);
+    conv2_ = addLayer("conv2", conv2);
     fc1_ = addLayer("fc1", std::make_shared<nn::Linear>(c2 * after * after, scaledChannels(120, width)));
     fc2_ = addLayer("fc2", std::make_shared<nn::Linear>(scaledChannels(120, width), scaledChannels(84, width)));
     fc3_ = addLayer("fc3", std::make_shared<nn::Linear>(scaledChannels(84, width), numClasses));
     relu_ = addLayer("relu", std::make_shared<nn::ReLU>(true));
-    pool_ = addLayer("pool", std::make_shared<nn::MaxPool2d>(2, 2));
+    pool_ = addLayer("pool", pool);
+}
+
+int64_t LeNet5::outputSide(int64_t side) const
+{
+    return featureSide(at(conv1_), at(conv2_), at(pool_), side);
+}
+
+int64_t LeNet5::featureSide(const nn::Layer& conv1, const nn::Layer& conv2, const nn::Layer& pool, int64_t side)
+{
+    return nn::outputSideThrough({&conv1, &pool, &conv2, &pool}, side);
 }
 
 torch::Tensor LeNet5::forward(const torch::Tensor& x)

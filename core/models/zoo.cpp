@@ -43,6 +43,25 @@ int64_t scaledChannels(int64_t channels, double width)
     return std::max<int64_t>(1, std::llround(double(channels) * width));
 }
 
+int64_t smallestInputSide(const std::function<int64_t(int64_t)>& outputSide)
+{
+    for (int64_t side = 1; side <= (int64_t(1) << 16); ++side)
+        if (outputSide(side) >= 1)
+            return side;
+    return 0;
+}
+
+int64_t requireInputSide(const std::string& modelName, int64_t inputSize, const std::function<int64_t(int64_t)>& outputSide)
+{
+    const int64_t out = outputSide(inputSize);
+    if (out >= 1)
+        return out;
+    const int64_t smallest = smallestInputSide(outputSide);
+    throw Error("input size " + std::to_string(inputSize) + " is too small for " + modelName
+                + (smallest > 0 ? ": it needs at least " + std::to_string(smallest) + ", the smallest size at which every stage keeps at least one pixel."
+                                : ": no input size up to 65536 keeps at least one pixel in every stage."));
+}
+
 namespace {
 // torchvision's VGG configurations A, B, D, E; 0 marks a 2×2 max-pool.
 const std::map<std::string, std::vector<int>>& vggConfigs()
@@ -207,18 +226,17 @@ std::shared_ptr<nn::Layer> createArchitecture(const ModelSpec& spec)
     if (name == "resnet18" || name == "cifar_resnet18" || name == "resnet34" || name == "cifar_resnet34") {
         const bool deep = name.find("34") != std::string::npos;
         const bool cifar = name.rfind("cifar_", 0) == 0;
-        const int minSize = cifar ? 8 : 32;
-        if (spec.inputSize < minSize)
-            throw Error("input size " + std::to_string(spec.inputSize) + " is too small for " + name + ": it needs at least "
-                        + std::to_string(minSize) + ".");
-        return std::make_shared<models::ResNet>(deep ? std::vector<int>{3, 4, 6, 3} : std::vector<int>{2, 2, 2, 2},
-                                                spec.numClasses, spec.inChannels, spec.width, cifar);
+        auto model = std::make_shared<models::ResNet>(deep ? std::vector<int>{3, 4, 6, 3} : std::vector<int>{2, 2, 2, 2},
+                                                      spec.numClasses, spec.inChannels, spec.width, cifar);
+        // The adaptive average pool takes any size: the stages only need to keep a pixel (any size ≥ 1 does).
+        requireInputSide(name, spec.inputSize, [&](int64_t side) { return model->outputSide(side); });
+        return model;
     }
     const VggName vgg = parseVggName(name);
     const bool cifarHead = vgg.cifarHead, batchNorm = vgg.batchNorm;
     const auto config = vggConfigs().find(vgg.base);
     if (config != vggConfigs().end() && zooModelNames().contains(spec.name))
-        return std::make_shared<models::Vgg>(config->second, batchNorm, cifarHead, spec.numClasses, spec.inChannels,
+        return std::make_shared<models::Vgg>(name, config->second, batchNorm, cifarHead, spec.numClasses, spec.inChannels,
                                              spec.inputSize, spec.width);
     if (name == "lenet300")
         return std::make_shared<models::LeNet300>(int64_t(spec.inChannels) * spec.inputSize * spec.inputSize,

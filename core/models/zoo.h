@@ -1,7 +1,10 @@
 #pragma once
 // Internal header (torch types).
 
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "core/models/layers.h"
 #include "core/models/model_spec.h"
@@ -32,6 +35,14 @@ ModelFootprint estimateFootprint(const ModelSpec& spec);
 /// The memory this process may still use: /proc/meminfo's MemAvailable, lowered to the cgroup's
 /// memory.max − memory.current where a limit is set. 0 if neither can be read (then nothing is refused).
 double availableMemoryBytes();
+
+/// The smallest input side ≥ 1 at which `outputSide` (a model's output side for an input side, as
+/// nn::Layer::outputSide computes it) is at least 1, i.e. every stage keeps at least one pixel — the sizes
+/// PyTorch runs the same architecture at; 0 if no side up to 65536 does.
+int64_t smallestInputSide(const std::function<int64_t(int64_t)>& outputSide);
+
+/// outputSide(inputSize); throws ranklab::Error naming `modelName` and smallestInputSide() when it is below 1.
+int64_t requireInputSide(const std::string& modelName, int64_t inputSize, const std::function<int64_t(int64_t)>& outputSide);
 
 /// Channels after the width multiplier: max(1, round(c · width)).
 int64_t scaledChannels(int64_t channels, double width);

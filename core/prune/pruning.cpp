@@ -119,7 +119,9 @@ PruneReport runPrune(const PruneParams& params, const QString& outDir, bool resu
     const data::DatasetSplits splits = data::loadDataset(dataSpec);
     resolveModelAndData(spec, dataSpec, splits.outChannels, splits.train.height());
     auto model = models::createModel(spec);
-    io::loadWeights(*model, params.train.initWeights, spec.name);
+    for (const QString& note : io::loadWeights(*model, params.train.initWeights, spec.name).notes)
+        if (callbacks.log)
+            callbacks.log(note);
     const auto reference = models::createArchitecture(spec);
     const ModelInfo before = models::describeModule(*model, spec);
 

@@ -26,7 +26,9 @@ Teacher loadTeacher(ModelSpec spec, DataSpec dataSpec, const QString& weights, c
                         .arg(t.data.train.classNames.size()));
     t.spec = spec;
     t.model = models::createModel(spec);
-    io::loadWeights(*t.model, weights, spec.name);
+    for (const QString& note : io::loadWeights(*t.model, weights, spec.name).notes)
+        if (callbacks.log)
+            callbacks.log(note);
     // A pruned teacher (its file carries a channel plan that loadWeights applied): the plan travels in the
     // student's structure, so the layers after the modified range are rebuilt narrow when the student loads.
     if (t.spec.channels.isEmpty())

@@ -106,7 +106,7 @@ EvalResult evaluate(nn::Layer& model, data::BatchLoader& loader,
 
 } // namespace train
 
-EvalResult evaluateWeights(const EvalParams& params)
+EvalResult evaluateWeights(const EvalParams& params, const std::function<void(const QString&)>& log)
 {
     ModelSpec spec = params.model;
     DataSpec dataSpec = params.data;
@@ -120,7 +120,9 @@ EvalResult evaluateWeights(const EvalParams& params)
                         .arg(splits.name)
                         .arg(splits.train.classNames.size()));
     auto model = models::createModelForWeights(spec, params.weights); // a RON student file brings its structure
-    io::loadWeights(*model, params.weights);
+    for (const QString& note : io::loadWeights(*model, params.weights).notes)
+        if (log)
+            log(note);
 
     data::BatchLoader loader(splits.test, splits.norm, splits.outChannels, params.batchSize, false, false, 0, 0);
     QByteArray csv;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include <QJsonObject>
 #include <QString>
 
@@ -27,8 +29,9 @@ QJsonObject toJson(const EvalResult& result);
 EvalResult evalResultFromJson(const QJsonObject& json);
 
 /// Loads the data and the weights, evaluates, optionally writes the predictions file (atomically).
+/// `log`, when given, receives what loading did to make the file fit (io::LoadedWeights::notes).
 /// Throws ranklab::Error with one sentence on bad input.
-EvalResult evaluateWeights(const EvalParams& params);
+EvalResult evaluateWeights(const EvalParams& params, const std::function<void(const QString&)>& log = {});
 
 /// Sets LibTorch's intra-op thread count (0: all cores), for work outside the trainer.
 void setThreadCount(int threads);

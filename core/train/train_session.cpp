@@ -295,7 +295,8 @@ void TrainSession::prepare(bool resume, const TrainHooks& hooks)
     resolvedSpec_ = modelSpec;
     model_ = hooks.createModel ? hooks.createModel(modelSpec) : models::createModel(modelSpec);
     if (!params_.initWeights.isEmpty())
-        io::loadWeights(*model_, params_.initWeights);
+        for (const QString& note : io::loadWeights(*model_, params_.initWeights).notes)
+            log(note);
     rebuildOptimizer();
     if (hooks.validate)
         hooks.validate(*this);

@@ -13,8 +13,22 @@
         runs IO's input in eval mode and prints one JSON line:
           {"arch": ..., "strict": true, "max_abs_diff_python": |logits - IO logits|max,
            "max_abs_diff_ranklab": |logits - RANKLAB_LOGITS["logits"]|max (when given)}
+    make_fixtures.py min-sizes
+        Prints one JSON line {ARCH: the smallest input size at which PyTorch runs a forward} for torchvision's
+        resnet18, resnet34, vgg11, vgg11_bn, vgg16 and the PyTorch equivalents of RankLab's cifar_resnet18
+        (3x3 stem, no max-pool), cifar_vgg11 and lenet5 (their feature layers: their heads follow the size).
+    make_fixtures.py fashion OUTDIR FASHION_DIR
+        The issue-16 case: torchvision resnet18 (3 channels, 10 classes) trained for a few steps on 28x28
+        Fashion-MNIST (grayscale replicated to 3 channels, normalised with mean 0.5, std 0.25), then
+          OUTDIR/fashion_resnet18.pth     its state dict
+          OUTDIR/fashion_resnet18_io.pth  {"logits": eval-mode logits of the 10000 test images, "labels"}
+    make_fixtures.py whole OUTDIR
+        Whole pickled torchvision models (torch.save(model)): OUTDIR/whole_resnet18.pth (10 classes),
+        OUTDIR/whole_vgg11_bn.pth (1 input channel, 7 classes; weights emptied, only the structure matters)
+        and OUTDIR/whole_resnet50.pth (weights emptied).
 Exit status 0 on success; on failure a message on stderr and status 1.
 """
+import gzip
 import json
 import os
 import sys
@@ -69,11 +83,99 @@ def verify(arch, export, io_path, ranklab_logits=None):
     print(json.dumps(result))
 
 
+def smallest_size(module, channels=3):
+    module.eval()
+    for size in range(1, 257):
+        try:
+            with torch.no_grad():
+                module(torch.zeros(1, channels, size, size))
+            return size
+        except RuntimeError:  # "Output size is too small", "Kernel size can't be greater than actual input size"
+            pass
+    return 0
+
+
+def min_sizes():
+    nn = torch.nn
+    models = {arch: getattr(torchvision.models, arch)(weights=None, num_classes=10)
+              for arch in ["resnet18", "resnet34", "vgg11", "vgg11_bn", "vgg16"]}
+    cifar_resnet = torchvision.models.resnet18(weights=None, num_classes=10)
+    cifar_resnet.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+    cifar_resnet.maxpool = nn.Identity()
+    models["cifar_resnet18"] = cifar_resnet
+    models["cifar_vgg11"] = torchvision.models.vgg11_bn(weights=None).features
+    sizes = {arch: smallest_size(m) for arch, m in models.items()}
+    lenet5 = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                           nn.MaxPool2d(2))
+    sizes["lenet5"] = smallest_size(lenet5, channels=1)
+    print(json.dumps(sizes))
+
+
+def read_idx(path, header):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    return torch.frombuffer(bytearray(data[header:]), dtype=torch.uint8)
+
+
+def fashion_inputs(images):
+    x = images.reshape(-1, 1, 28, 28).float() / 255
+    return ((x - 0.5) / 0.25).expand(-1, 3, -1, -1)
+
+
+def fashion(outdir, data_dir):
+    os.makedirs(outdir, exist_ok=True)
+    train_x = read_idx(os.path.join(data_dir, "train-images-idx3-ubyte.gz"), 16)
+    train_y = read_idx(os.path.join(data_dir, "train-labels-idx1-ubyte.gz"), 8).long()
+    test_x = read_idx(os.path.join(data_dir, "t10k-images-idx3-ubyte.gz"), 16)
+    test_y = read_idx(os.path.join(data_dir, "t10k-labels-idx1-ubyte.gz"), 8).long()
+    torch.manual_seed(0)
+    m = torchvision.models.resnet18(weights=None, num_classes=10)
+    opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
+    g = torch.Generator().manual_seed(1)
+    order = torch.randperm(train_y.numel(), generator=g)
+    images = fashion_inputs(train_x)
+    m.train()
+    for step in range(40):
+        batch = order[step * 64:(step + 1) * 64]
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(m(images[batch]), train_y[batch]).backward()
+        opt.step()
+    m.eval()
+    test = fashion_inputs(test_x)
+    with torch.no_grad():
+        logits = torch.cat([m(test[i:i + 500]) for i in range(0, test.size(0), 500)])
+    torch.save(m.state_dict(), os.path.join(outdir, "fashion_resnet18.pth"))
+    torch.save({"logits": logits, "labels": test_y}, os.path.join(outdir, "fashion_resnet18_io.pth"))
+    top1 = (logits.argmax(1) == test_y).float().mean().item()
+    print(f"fashion resnet18: top-1 {100 * top1:.2f}% on {test_y.numel()} test images at 28x28")
+
+
+def emptied(model):
+    for p in model.parameters():
+        p.data = torch.empty(0)
+    return model
+
+
+def whole(outdir):
+    os.makedirs(outdir, exist_ok=True)
+    torch.save(torchvision.models.resnet18(weights=None, num_classes=10), os.path.join(outdir, "whole_resnet18.pth"))
+    vgg = torchvision.models.vgg11_bn(weights=None, num_classes=7)
+    vgg.features[0] = torch.nn.Conv2d(1, 64, 3, padding=1)
+    torch.save(emptied(vgg), os.path.join(outdir, "whole_vgg11_bn.pth"))
+    torch.save(emptied(torchvision.models.resnet50(weights=None)), os.path.join(outdir, "whole_resnet50.pth"))
+
+
 def main(argv):
     if len(argv) >= 2 and argv[0] == "make":
         make(argv[1], argv[2:] or ["resnet18", "vgg11_bn"])
     elif len(argv) in (4, 5) and argv[0] == "verify":
         verify(*argv[1:])
+    elif argv == ["min-sizes"]:
+        min_sizes()
+    elif len(argv) == 3 and argv[0] == "fashion":
+        fashion(argv[1], argv[2])
+    elif len(argv) == 2 and argv[0] == "whole":
+        whole(argv[1])
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -72,6 +72,7 @@ def make(outdir):
                 "args": argparse.Namespace(lr=0.1, name="small"), "tags": {"a", "b"}, "blob": b"\x00\x01"},
                p("sd_wrapped.pth"))
     torch.save({"model": dict(sd), "step": 10 ** 12}, p("sd_model.pth"))
+    checkpoint_forms(sd, opt, x, p)
     torch.save(torch.nn.DataParallel(m).state_dict(), p("sd_module.pth"))
     torch.save(dict(m.named_parameters()), p("params.pth"))             # nn.Parameter → _rebuild_parameter
     torch.save(dtype_tensors(), p("dtypes.pth"))
@@ -80,6 +81,39 @@ def make(outdir):
     torch.jit.save(torch.jit.script(m), p("script.pt"))
     torch.jit.save(torch.jit.trace(m, x), p("traced.pt"))
     short_tensor_record(p("script.pt"), p("script_short_record.pt"))
+
+
+def checkpoint_forms(sd, opt, x, p):
+    """Files that PyTorch loads into `small()` with load_state_dict(strict=True), each checked here, and that
+    RankLab must load too: a tutorial checkpoint, a state dict without num_batches_tracked, a Lightning
+    checkpoint ("model." on every name), half and double weights. io.pth gets "output_half": the output of
+    the float model loaded from the half weights."""
+    loss = torch.nn.functional.mse_loss(small()(x), torch.zeros(2, 5))
+    torch.save({"epoch": 3, "model_state_dict": sd, "optimizer_state_dict": opt.state_dict(), "loss": loss},
+               p("tutorial.pth"))                                    # pytorch.org's "saving a general checkpoint"
+    no_counters = {k: v for k, v in sd.items() if not k.endswith("num_batches_tracked")}  # a dict: no _metadata
+    torch.save(no_counters, p("sd_no_counters.pth"))
+    torch.save({"epoch": 2, "global_step": 100, "pytorch-lightning_version": "1.9.0",
+                "state_dict": collections.OrderedDict(("model." + k, v) for k, v in sd.items()),
+                "optimizer_states": [opt.state_dict()], "lr_schedulers": [], "hyper_parameters": {"lr": 0.1}},
+               p("lightning.ckpt"))
+    torch.save({k: v.half() if v.is_floating_point() else v for k, v in sd.items()}, p("sd_half.pth"))
+    torch.save({k: v.double() if v.is_floating_point() else v for k, v in sd.items()}, p("sd_double.pth"))
+    outputs = {}
+    for name, state in [("tutorial.pth", torch.load(p("tutorial.pth"))["model_state_dict"]),
+                        ("sd_no_counters.pth", torch.load(p("sd_no_counters.pth"))),
+                        ("lightning.ckpt", {k[len("model."):]: v for k, v in torch.load(p("lightning.ckpt"))["state_dict"].items()}),
+                        ("sd_half.pth", torch.load(p("sd_half.pth"))),
+                        ("sd_double.pth", torch.load(p("sd_double.pth")))]:
+        m = small()
+        m.load_state_dict(state, strict=True)
+        with torch.no_grad():
+            outputs[name] = m(x)
+    if not torch.equal(outputs["sd_no_counters.pth"], outputs["tutorial.pth"]):
+        raise SystemExit("PyTorch gives other outputs without num_batches_tracked")
+    io = torch.load(p("io.pth"))
+    io["output_half"] = outputs["sd_half.pth"]
+    torch.save(io, p("io.pth"))
 
 
 def short_tensor_record(src, dst):

@@ -26,7 +26,7 @@ JobKind evalKind()
         .flag(QStringLiteral("json"), QStringLiteral("print JSON on stdout"), QStringLiteral("output"))
         .presentationOnly();
     k.weightsParam = QStringLiteral("weights");
-    k.run = [](const Params& p, JobContext&) {
+    k.run = [](const Params& p, JobContext& ctx) {
         EvalParams params;
         params.model = modelSpecFrom(p, true);
         params.data = dataSpecFrom(p);
@@ -35,7 +35,7 @@ JobKind evalKind()
         params.batchSize = p.intValue(QStringLiteral("batch-size"));
         params.threads = p.intValue(QStringLiteral("threads"));
         params.predictionsCsv = p.value(QStringLiteral("predictions"));
-        const EvalResult eval = evaluateWeights(params);
+        const EvalResult eval = evaluateWeights(params, [&ctx](const QString& line) { ctx.log(line); });
         JobResult result;
         result.report = toJson(eval);
         result.text = format("top-1 %.2f%%  top-5 %.2f%%  loss %.4f  on %lld test images\n", 100 * eval.top1, 100 * eval.top5, eval.loss,

@@ -19,11 +19,12 @@ JobKind exportKind()
         .typed(ParamType::SaveFile, QStringLiteral("out"), QStringLiteral("FILE.pth"), QStringLiteral("the PyTorch file to write"))
         .req();
     k.weightsParam = QStringLiteral("weights");
-    k.run = [](const Params& p, JobContext&) {
+    k.run = [](const Params& p, JobContext& ctx) {
         const ModelSpec spec = modelSpecFrom(p, false);
         const QString weights = p.required(QStringLiteral("weights"));
         const QString out = p.required(QStringLiteral("out"));
-        io::exportWeights(spec, weights, out);
+        for (const QString& note : io::exportWeights(spec, weights, out))
+            ctx.log(note);
         JobResult result;
         result.report = QJsonObject{{QStringLiteral("weights"), weights}, {QStringLiteral("out"), out}};
         result.text = format("wrote %s\n", qPrintable(out));
