@@ -73,6 +73,8 @@ void TestCli::usageErrorsExitTwo_data()
     QTest::newRow("sanity start") << QStringList{"sanity-check", "--model", "lenet5", "--start", "1.5", "--out", "x"} << "--start";
     QTest::newRow("sanity too short") << QStringList{"sanity-check", "--model", "lenet5", "--epochs", "1", "--out", "x"} << "too short";
     QTest::newRow("sanity random init") << QStringList{"sanity-check", "--model", "lenet5", "--init", "random", "--epochs", "4", "--out", "x"} << "qr or svd";
+    QTest::newRow("cuda without CUDA") << QStringList{"info", "--model", "lenet5", "--device", "cuda"} << "LibTorch without CUDA";
+    QTest::newRow("not a device") << QStringList{"info", "--model", "lenet5", "--device", "tpu"} << "is not a device";
     QTest::newRow("prune ratio") << QStringList{"prune", "--model", "lenet5", "--weights", "w.pth", "--ratio", "0", "--out", "x"} << "--ratio must be";
 }
 

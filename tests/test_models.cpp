@@ -1,7 +1,11 @@
 // The model zoo, the layer registry and module surgery.
 #include <QtTest>
 
+#include <QProcess>
+#include <QTemporaryDir>
+
 #include "core/error.h"
+#include "core/io/weights.h"
 #include "core/models/layers.h"
 #include "core/models/registry.h"
 #include "core/models/surgery.h"
@@ -28,6 +32,7 @@ private Q_SLOTS:
     void surgeryReplacesAndRestores();
     void layerSelection();
     void batchNormCumulativeAverage();
+    void resnet50IsTorchvisions();
 };
 
 void TestModels::cifarResnet18RegistryIsPaperAAppendixB()
@@ -58,6 +63,7 @@ void TestModels::parameterCountsEqualTorchvision_data()
     // Counted with torchvision 0.14 (weights=None); cifar_resnet18 = resnet18 with a 3×3 stem, 10 classes.
     QTest::newRow("resnet18") << "resnet18" << 1000 << 224 << qint64(11689512);
     QTest::newRow("resnet34") << "resnet34" << 1000 << 224 << qint64(21797672);
+    QTest::newRow("resnet50") << "resnet50" << 1000 << 224 << qint64(25557032);
     QTest::newRow("vgg11") << "vgg11" << 1000 << 224 << qint64(132863336);
     QTest::newRow("vgg11_bn") << "vgg11_bn" << 1000 << 224 << qint64(132868840);
     QTest::newRow("vgg16") << "vgg16" << 1000 << 224 << qint64(138357544);
@@ -303,6 +309,50 @@ void TestModels::batchNormCumulativeAverage()
     bn.setCumulative(false);
     bn.forward(torch::full({4, 2, 3, 3}, 13.0));
     QVERIFY(torch::allclose(bn.running_mean, torch::full({2}, 4.0)));
+}
+
+void TestModels::resnet50IsTorchvisions()
+{
+    // 53 convolutions in torchvision's order (the L > 24 case of the Pareto search), and a state dict saved by
+    // PyTorch gives torchvision's logits (tests/interop/make_zoo_fixtures.py, Debian's python3-torchvision).
+    const ModelInfo info = describeModel({QStringLiteral("resnet50"), 10, 3, 64, 1.0});
+    QStringList convs;
+    for (const LayerInfo& l : info.layers)
+        if (l.type == QLatin1String("Conv2d"))
+            convs << l.name;
+    QCOMPARE(convs.size(), 53);
+    QCOMPARE(convs.mid(0, 5), (QStringList{"conv1", "layer1.0.conv1", "layer1.0.conv2", "layer1.0.conv3", "layer1.0.downsample.0"}));
+    QCOMPARE(convs.last(), QStringLiteral("layer4.2.conv3"));
+
+    QTemporaryDir dir;
+    QProcess python;
+    python.setProcessChannelMode(QProcess::MergedChannels);
+    python.start(QStringLiteral(RANKLAB_PYTHON), {QStringLiteral(RANKLAB_SOURCE_DIR "/tests/interop/make_zoo_fixtures.py"), dir.path()});
+    QVERIFY(python.waitForFinished(300000));
+    QVERIFY2(python.exitCode() == 0, python.readAll().constData());
+    auto model = models::createModel({QStringLiteral("resnet50"), 10, 3, 64, 1.0});
+    io::loadWeights(*model, dir.filePath(QStringLiteral("resnet50.pth")), QStringLiteral("resnet50"));
+    model->eval();
+    const auto readFloats = [&dir](const char* name, std::vector<int64_t> shape) {
+        QFile f(dir.filePath(QString::fromLatin1(name)));
+        if (!f.open(QIODevice::ReadOnly))
+            return torch::Tensor();
+        const QByteArray bytes = f.readAll();
+        return torch::from_blob(const_cast<char*>(bytes.constData()), shape, torch::kFloat32).clone();
+    };
+    const torch::Tensor x = readFloats("resnet50_x.bin", {2, 3, 64, 64});
+    const torch::Tensor expected = readFloats("resnet50_y.bin", {2, 10});
+    QVERIFY(x.defined() && expected.defined());
+    torch::NoGradGuard noGrad;
+    const torch::Tensor y = model->forward(x);
+    const double diff = (y - expected).abs().max().item<double>();
+    QVERIFY2(diff <= 1e-4 * std::max(1.0, expected.abs().max().item<double>()), qPrintable(QStringLiteral("max |Δ logit| %1").arg(diff)));
+    int64_t params = 0;
+    for (const auto& p : model->parameters())
+        params += p.numel();
+    QFile count(dir.filePath(QStringLiteral("resnet50_params.txt")));
+    QVERIFY(count.open(QIODevice::ReadOnly));
+    QCOMPARE(params, count.readAll().trimmed().toLongLong());
 }
 
 QTEST_GUILESS_MAIN(TestModels)

@@ -46,7 +46,10 @@ void addModelParams(ParamSchema& schema, bool sizeFromData)
                               : QStringLiteral("input height = width (default: the architecture's)"),
                  {}, 1, 4096, kModel)
         .number(QStringLiteral("width"), QStringLiteral("W"), QStringLiteral("width multiplier of channels and hidden sizes"),
-                QStringLiteral("1"), 1e-3, 64, kModel);
+                QStringLiteral("1"), 1e-3, 64, kModel)
+        .text(QStringLiteral("device"), QStringLiteral("DEVICE"),
+              QStringLiteral("where the model computes: cpu, or cuda / cuda:N (needs RankLab built against a CUDA LibTorch; README: Larger machines)"),
+              QStringLiteral("cpu"), kModel);
 }
 
 ModelSpec modelSpecFrom(const Params& params, bool sizeFromData)

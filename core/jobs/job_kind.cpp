@@ -85,6 +85,8 @@ QString jobFilePath(const QString& runDir)
 JobResult runJob(const JobKind& kind, const Params& params, JobContext& context)
 {
     params.validate();
+    if (kind.schema.find(QStringLiteral("device")))
+        checkComputeDevice(params.value(QStringLiteral("device")));
     const QString runDir = kind.runFolderParam.isEmpty() ? QString() : params.value(kind.runFolderParam);
     QByteArray previous;
     bool createdDir = false;

@@ -52,8 +52,12 @@ std::vector<PrunableConv> prunableConvs(const nn::Layer& model)
                 continue;
             for (const auto& [block, layer] : seq->childLayers()) {
                 const std::string prefix = stage + "." + block + ".";
+                // Inside a block only (the block's output is summed with its shortcut): BasicBlock conv1 → conv2,
+                // Bottleneck conv1 → conv2 → conv3.
                 if (layer->child("conv1") && layer->child("bn1") && layer->child("conv2"))
                     out.push_back({prefix + "conv1", prefix + "bn1", prefix + "conv2", false});
+                if (layer->child("conv3") && layer->child("bn2"))
+                    out.push_back({prefix + "conv2", prefix + "bn2", prefix + "conv3", false});
             }
         }
     }

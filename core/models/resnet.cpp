@@ -40,7 +40,40 @@ int64_t BasicBlock::outputSide(int64_t side) const
     return main == shortcut ? main : 0;
 }
 
-ResNet::ResNet(const std::vector<int>& blocks, int64_t numClasses, int64_t inChannels, double width, bool cifarStem)
+Bottleneck::Bottleneck(int64_t inPlanes, int64_t planes, int64_t stride) : Layer("Bottleneck")
+{
+    const int64_t out = planes * kExpansion;
+    conv1_ = addLayer("conv1", conv(inPlanes, planes, 1, 1, 0));
+    bn1_ = addLayer("bn1", std::make_shared<nn::BatchNorm>(planes));
+    conv2_ = addLayer("conv2", conv(planes, planes, 3, stride, 1));
+    bn2_ = addLayer("bn2", std::make_shared<nn::BatchNorm>(planes));
+    conv3_ = addLayer("conv3", conv(planes, out, 1, 1, 0));
+    bn3_ = addLayer("bn3", std::make_shared<nn::BatchNorm>(out));
+    relu_ = addLayer("relu", std::make_shared<nn::ReLU>(true));
+    if (stride != 1 || inPlanes != out) {
+        auto down = std::make_shared<nn::Sequential>();
+        down->push(conv(inPlanes, out, 1, stride, 0)).push(std::make_shared<nn::BatchNorm>(out));
+        downsample_ = addLayer("downsample", down);
+    }
+}
+
+torch::Tensor Bottleneck::forward(const torch::Tensor& x)
+{
+    auto y = at(relu_).forward(at(bn1_).forward(at(conv1_).forward(x)));
+    y = at(relu_).forward(at(bn2_).forward(at(conv2_).forward(y)));
+    y = at(bn3_).forward(at(conv3_).forward(y));
+    y += hasSlot(downsample_) ? at(downsample_).forward(x) : x;
+    return at(relu_).forward(y);
+}
+
+int64_t Bottleneck::outputSide(int64_t side) const
+{
+    const int64_t main = nn::outputSideThrough({&at(conv1_), &at(conv2_), &at(conv3_)}, side);
+    const int64_t shortcut = hasSlot(downsample_) ? at(downsample_).outputSide(side) : side;
+    return main == shortcut ? main : 0;
+}
+
+ResNet::ResNet(const std::vector<int>& blocks, int64_t numClasses, int64_t inChannels, double width, bool cifarStem, bool bottleneck)
     : Layer("ResNet")
 {
     const int64_t stem = scaledChannels(64, width);
@@ -54,8 +87,12 @@ ResNet::ResNet(const std::vector<int>& blocks, int64_t numClasses, int64_t inCha
         const int64_t planes = scaledChannels(64 << stage, width);
         auto seq = std::make_shared<nn::Sequential>();
         for (int b = 0; b < blocks[stage]; ++b) {
-            seq->push(std::make_shared<BasicBlock>(inPlanes, planes, (b == 0 && stage > 0) ? 2 : 1));
-            inPlanes = planes;
+            const int64_t stride = (b == 0 && stage > 0) ? 2 : 1;
+            if (bottleneck)
+                seq->push(std::make_shared<Bottleneck>(inPlanes, planes, stride));
+            else
+                seq->push(std::make_shared<BasicBlock>(inPlanes, planes, stride));
+            inPlanes = bottleneck ? planes * Bottleneck::kExpansion : planes;
         }
         layers_[stage] = addLayer("layer" + std::to_string(stage + 1), seq);
     }

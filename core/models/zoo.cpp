@@ -14,8 +14,9 @@ namespace ranklab {
 
 QStringList zooModelNames()
 {
-    return {QStringLiteral("cifar_resnet18"), QStringLiteral("cifar_resnet34"), QStringLiteral("resnet18"),
-            QStringLiteral("resnet34"),       QStringLiteral("vgg11"),          QStringLiteral("vgg11_bn"),
+    return {QStringLiteral("cifar_resnet18"), QStringLiteral("cifar_resnet34"), QStringLiteral("cifar_resnet50"),
+            QStringLiteral("resnet18"),       QStringLiteral("resnet34"),       QStringLiteral("resnet50"),
+            QStringLiteral("vgg11"),          QStringLiteral("vgg11_bn"),
             QStringLiteral("vgg13"),          QStringLiteral("vgg13_bn"),       QStringLiteral("vgg16"),
             QStringLiteral("vgg16_bn"),       QStringLiteral("vgg19"),          QStringLiteral("vgg19_bn"),
             QStringLiteral("cifar_vgg11"),    QStringLiteral("cifar_vgg16"),    QStringLiteral("cifar_vgg19"),
@@ -111,20 +112,24 @@ ModelFootprint estimateFootprint(const ModelSpec& spec)
     const auto ch = [&](int64_t c) { return double(scaledChannels(c, spec.width)); };
     ModelFootprint f;
     if (name.find("resnet") != std::string::npos) {
-        const bool deep = name.find("34") != std::string::npos;
+        const bool bottleneck = name.find("50") != std::string::npos;
+        const bool deep = bottleneck || name.find("34") != std::string::npos;
         const bool cifar = name.rfind("cifar_", 0) == 0;
         const std::vector<int> blocks = deep ? std::vector<int>{3, 4, 6, 3} : std::vector<int>{2, 2, 2, 2};
         double planesIn = ch(64);
         f.parameters = in * planesIn * (cifar ? 9 : 49) + 2 * planesIn;
         const double side = cifar ? size : std::ceil(size / 2);
-        f.largestActivation = planesIn * side * side;
+        f.largestActivation = planesIn * side * side * (bottleneck ? 4 : 1);
         for (int stage = 0; stage < 4; ++stage) {
-            const double planes = ch(64 << stage);
+            const double planes = ch(64 << stage), out = bottleneck ? 4 * planes : planes;
             for (int b = 0; b < blocks[stage]; ++b) {
-                f.parameters += planesIn * planes * 9 + planes * planes * 9 + 4 * planes;
-                if ((b == 0 && stage > 0) || planesIn != planes)
-                    f.parameters += planesIn * planes + 2 * planes;
-                planesIn = planes;
+                if (bottleneck)
+                    f.parameters += planesIn * planes + planes * planes * 9 + planes * out + 4 * planes + 2 * out;
+                else
+                    f.parameters += planesIn * planes * 9 + planes * planes * 9 + 4 * planes;
+                if ((b == 0 && stage > 0) || planesIn != out)
+                    f.parameters += planesIn * out + 2 * out;
+                planesIn = out;
             }
         }
         f.parameters += planesIn * classes + classes;
@@ -223,11 +228,13 @@ std::shared_ptr<nn::Layer> createArchitecture(const ModelSpec& spec)
                         .arg(footprint.parameters / 1e6, 0, 'f', 1)
                         .arg(available / 1e9, 0, 'f', 1));
 
-    if (name == "resnet18" || name == "cifar_resnet18" || name == "resnet34" || name == "cifar_resnet34") {
-        const bool deep = name.find("34") != std::string::npos;
+    if (name == "resnet18" || name == "cifar_resnet18" || name == "resnet34" || name == "cifar_resnet34" || name == "resnet50"
+        || name == "cifar_resnet50") {
+        const bool bottleneck = name.find("50") != std::string::npos;
+        const bool deep = bottleneck || name.find("34") != std::string::npos;
         const bool cifar = name.rfind("cifar_", 0) == 0;
         auto model = std::make_shared<models::ResNet>(deep ? std::vector<int>{3, 4, 6, 3} : std::vector<int>{2, 2, 2, 2},
-                                                      spec.numClasses, spec.inChannels, spec.width, cifar);
+                                                      spec.numClasses, spec.inChannels, spec.width, cifar, bottleneck);
         // The adaptive average pool takes any size: the stages only need to keep a pixel (any size ≥ 1 does).
         requireInputSide(name, spec.inputSize, [&](int64_t side) { return model->outputSide(side); });
         return model;

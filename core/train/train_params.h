@@ -11,6 +11,11 @@
 
 namespace ranklab {
 
+/// Checks --device: "cpu" passes; "cuda" / "cuda:N" is refused with one sentence (OptionError) naming why — this
+/// LibTorch has no CUDA (Debian's is CPU-only), there is no device N, or the trainer does not run on CUDA yet — and
+/// anything else is not a device. Called by runJob for every kind that takes --device.
+void checkComputeDevice(const QString& device);
+
 /// Everything one training run needs; params.json holds exactly this (plus the version), so a run can be
 /// re-run from its folder. Defaults follow paper A's pipeline (SGD, momentum 0.9, wd 5e-4, LR 0.1, cosine).
 struct TrainParams {

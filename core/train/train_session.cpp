@@ -7,6 +7,8 @@
 #include <QFileInfo>
 #include <QJsonArray>
 
+#include <QRegularExpression>
+
 #include "core/error.h"
 #include "core/json_fields.h"
 #include "core/io/atomic_file.h"
@@ -544,6 +546,25 @@ TrainSummary runTraining(const TrainParams& params, const QString& outDir, bool 
 {
     train::TrainSession session(params, outDir, callbacks, cancel);
     return session.run(resume);
+}
+
+void checkComputeDevice(const QString& device)
+{
+    static const QRegularExpression form(QStringLiteral("^(cpu|cuda(:\\d+)?)$"));
+    if (!form.match(device).hasMatch())
+        throw OptionError(QStringLiteral("--device '%1' is not a device: write cpu, cuda or cuda:N.").arg(device));
+    if (device == QLatin1String("cpu"))
+        return;
+    if (!torch::cuda::is_available())
+        throw OptionError(QStringLiteral("--device %1: this RankLab is built against a LibTorch without CUDA (Debian's libtorch-dev is "
+                                         "CPU-only); build it against a CUDA LibTorch to compute on a GPU (README: Larger machines).")
+                              .arg(device));
+    const int index = device.contains(QLatin1Char(':')) ? device.section(QLatin1Char(':'), 1).toInt() : 0;
+    if (index >= int(torch::cuda::device_count()))
+        throw OptionError(QStringLiteral("--device %1: this machine has %2 CUDA device(s).").arg(device).arg(torch::cuda::device_count()));
+    // The trainer, the evaluators and the RON streams still create their tensors on the CPU: refuse rather than
+    // run half of a job on the GPU.
+    throw OptionError(QStringLiteral("--device %1: RankLab's jobs do not run on CUDA devices yet; use --device cpu.").arg(device));
 }
 
 } // namespace ranklab
