@@ -3,28 +3,37 @@
 // the same logits, and RankLab's export loads back into torchvision with strict=True. Input sizes: RankLab
 // accepts exactly the sizes PyTorch runs each architecture at; a torchvision resnet18 trained on 28×28
 // Fashion-MNIST gives PyTorch's predictions through `ranklab-cli eval`. Whole pickled torchvision models are
-// refused naming the --model options of their state dict.
+// refused naming the --model options of their state dict. `export --format torchscript` of every kind of model
+// RankLab holds (zoo, pruned, basis convolutions in each form, composed, RON students) runs in Python's
+// torch.jit.load and C++'s torch::jit::load with RankLab's logits on real Fashion-MNIST test images.
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
 
+#include <torch/script.h>
 #include <torch/torch.h>
 
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "core/data/idx_reader.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/export.h"
 #include "core/io/weights.h"
+#include "core/jobs/job_kind.h"
+#include "core/models/structured_model.h"
 #include "core/models/zoo.h"
+#include "tests/cli_process.h"
 
 using ranklab::Error;
 using namespace ranklab::io;
@@ -101,9 +110,14 @@ private Q_SLOTS:
     void smallestInputSizesAreTorchs();
     void fashionResnet18FromPyTorchEvaluatesAt28();
     void wholeTorchvisionModelsNameTheirOptions();
+    void torchScriptExportRunsInPyTorch_data();
+    void torchScriptExportRunsInPyTorch();
+    void torchScriptExportRefusesClearly();
 
 private:
     QString fixture(const QString& name) const { return QDir(m_dir.path()).filePath(name); }
+    /// Runs each ranklab-cli command ("{dir}" = the fixture folder) whose --out folder does not exist yet.
+    void makeWithCli(const QStringList& commands);
     QTemporaryDir m_dir;
 };
 
@@ -359,4 +373,191 @@ void TestInterop::wholeTorchvisionModelsNameTheirOptions()
 }
 
 QTEST_GUILESS_MAIN(TestInterop)
+namespace {
+const QString kFashion = QStringLiteral("/usr/share/datasets/fashion-mnist");
+const QString kTiny = QStringLiteral(" --subset 300 --test-subset 200 --threads 2 --quiet");
+} // namespace
+
+void TestInterop::makeWithCli(const QStringList& commands)
+{
+    for (const QString& command : commands) {
+        QStringList args = QString(command).replace(QStringLiteral("{dir}"), m_dir.path()).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        const qsizetype out = args.indexOf(QStringLiteral("--out"));
+        if (out >= 0 && QFileInfo::exists(args.at(out + 1)))
+            continue; // made by an earlier row
+        const ranklab::testing::CliResult r = ranklab::testing::runCli(args, 600000);
+        QVERIFY2(r.code == 0, qPrintable(command + QStringLiteral(": ") + QString::fromUtf8(r.err.right(800))));
+    }
+}
+
+void TestInterop::torchScriptExportRunsInPyTorch_data()
+{
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("width");
+    QTest::addColumn<QStringList>("make");   // ranklab-cli commands that make the weights
+    QTest::addColumn<QString>("weights");    // relative to the fixture folder
+    QTest::addColumn<QStringList>("names");  // parameters the TorchScript module must have
+    const QString lenet5 = QStringLiteral("train --model lenet5 --epochs 1 --lr 0.05 --out {dir}/lenet5") + kTiny;
+    const QString resnet = QStringLiteral("train --model cifar_resnet18 --width 0.25 --epochs 1 --lr 0.05 --out {dir}/resnet") + kTiny;
+    const QString lenet300 = QStringLiteral("train --model lenet300 --epochs 1 --lr 0.05 --out {dir}/lenet300") + kTiny;
+    QTest::newRow("zoo lenet5") << "lenet5" << "1" << QStringList{lenet5} << "lenet5/model.rlk"
+                                << QStringList{"conv1.weight", "fc3.bias"};
+    QTest::newRow("zoo cifar_resnet18 width 0.25") << "cifar_resnet18" << "0.25" << QStringList{resnet} << "resnet/model.rlk"
+                                                   << QStringList{"layer2.0.downsample.0.weight", "layer4.1.bn2.running_var", "fc.weight"};
+    QTest::newRow("pruned lenet5")
+        << "lenet5" << "1"
+        << QStringList{lenet5, "prune --model lenet5 --weights {dir}/lenet5/model.rlk --ratio 0.5 --finetune-epochs 0 --out {dir}/pruned" + kTiny}
+        << "pruned/pruned.rlk" << QStringList{"conv1.weight"};
+    QTest::newRow("pruned cifar_resnet18")
+        << "cifar_resnet18" << "0.25"
+        << QStringList{resnet, "prune --model cifar_resnet18 --width 0.25 --weights {dir}/resnet/model.rlk --ratio 0.5 "
+                               "--finetune-epochs 0 --out {dir}/pruned-resnet" + kTiny}
+        << "pruned-resnet/pruned.rlk" << QStringList{"layer1.0.conv1.weight"};
+    for (const QString form : {QStringLiteral("weight"), QStringLiteral("output"), QStringLiteral("pair")})
+        QTest::addRow("basis convs, %s form", qPrintable(form))
+            << "cifar_resnet18" << "0.25"
+            << QStringList{resnet, QStringLiteral("basis-train --model cifar_resnet18 --width 0.25 --layers all --size 0.5 --beta 0.3 "
+                                                  "--form %1 --skip 1 --epochs 1 --lr 0.01 --init-from {dir}/resnet/model.rlk "
+                                                  "--out {dir}/basis-%1").arg(form) + kTiny}
+            << "basis-" + form + "/model.rlk"
+            << (form == QLatin1String("pair") ? QStringList{"layer1.0.conv1.basis", "layer1.0.conv1.copy_scale", "layer1.0.conv1.pair_coef"}
+                                              : QStringList{"layer1.0.conv1.basis", "layer1.0.conv1.coef"});
+    QTest::newRow("composed after basis training")
+        << "lenet5" << "1"
+        << QStringList{lenet5, "basis-train --model lenet5 --layers all --size 0.5 --form pair --beta 0.3 --skip 1 --epochs 2 "
+                               "--lr 0.01 --init-from {dir}/lenet5/model.rlk --out {dir}/composed" + kTiny}
+        << "composed/model.rlk" << QStringList{"conv2.weight"};
+    QTest::newRow("RON student, MLP rows")
+        << "lenet300" << "1"
+        << QStringList{lenet300, "ron --model lenet300 --weights {dir}/lenet300/model.rlk --layers 1-2 --rank factor:2 --samples 300 "
+                                 "--held-out 100 --latency-repeats 0 --out {dir}/ron-mlp" + kTiny}
+        << "ron-mlp/student.rlk" << QStringList{"ron.0.fc.weight", "ron.restore.weight", "fc3.weight"};
+    QTest::newRow("RON student, conv rows and max-pool")
+        << "lenet5" << "1"
+        << QStringList{lenet5, "ron --model lenet5 --weights {dir}/lenet5/model.rlk --layers conv1-conv2 --rank factor:8 --samples 300 "
+                               "--held-out 100 --latency-repeats 0 --out {dir}/ron-conv" + kTiny}
+        << "ron-conv/student.rlk" << QStringList{"ron.0.fc.weight", "ron.1.fc.weight", "fc1.weight"};
+    QTest::newRow("RON student, residual block")
+        << "cifar_resnet18" << "0.25"
+        << QStringList{resnet, "ron --model cifar_resnet18 --width 0.25 --weights {dir}/resnet/model.rlk --layers 19-20 --rank factor:8 "
+                               "--samples 300 --held-out 100 --latency-repeats 0 --out {dir}/ron-res" + kTiny}
+        << "ron-res/student.rlk" << QStringList{"ron.0.fc1.weight", "ron.0.shortcut.weight", "conv1.weight", "fc.weight"};
+}
+
+void TestInterop::torchScriptExportRunsInPyTorch()
+{
+    QFETCH(QString, model);
+    QFETCH(QString, width);
+    QFETCH(QStringList, make);
+    QFETCH(QString, weights);
+    QFETCH(QStringList, names);
+    if (!QFileInfo(kFashion).isDir())
+        QSKIP("Fashion-MNIST is not installed (Debian's dataset-fashion-mnist).");
+    makeWithCli(make);
+    if (QTest::currentTestFailed())
+        return;
+    const QString weightsPath = fixture(weights);
+    const QString pt = fixture(QString(weights).replace(QLatin1Char('/'), QLatin1Char('_')) + QStringLiteral(".pt"));
+    const ranklab::testing::CliResult x = ranklab::testing::runCli(
+        {QStringLiteral("export"), QStringLiteral("--model"), model, QStringLiteral("--width"), width, QStringLiteral("--in-channels"),
+         QStringLiteral("1"), QStringLiteral("--input-size"), QStringLiteral("28"), QStringLiteral("--weights"), weightsPath, QStringLiteral("--format"), QStringLiteral("torchscript"), QStringLiteral("--out"), pt});
+    QVERIFY2(x.code == 0, x.err.constData());
+
+    // RankLab's logits on 256 real Fashion-MNIST test images (normalised with the data set's mean and std).
+    const torch::Tensor images = ranklab::data::readIdxImages(ranklab::data::findIdxFile(kFashion, QStringLiteral("t10k-images-idx3-ubyte")));
+    const torch::Tensor input = ((images.slice(0, 0, 256).to(torch::kFloat) / 255.0 - 0.2860) / 0.3530).contiguous();
+    static const bool registered = (ranklab::registerBuiltinKinds(), true); // RON students and basis-conv networks
+    Q_UNUSED(registered);
+    ranklab::ModelSpec spec;
+    spec.name = model;
+    spec.numClasses = 10;
+    spec.inChannels = 1;
+    spec.inputSize = 28;
+    spec.width = width.toDouble();
+    auto net = ranklab::models::createModelForWeights(spec, weightsPath);
+    loadWeights(*net, weightsPath, model);
+    net->eval();
+    torch::Tensor logits;
+    {
+        torch::NoGradGuard noGrad;
+        logits = net->forward(input);
+    }
+
+    // C++: torch::jit::load of the same file.
+    torch::jit::Module loaded = torch::jit::load(pt.toStdString());
+    loaded.eval();
+    torch::Tensor cppLogits;
+    {
+        torch::NoGradGuard noGrad;
+        cppLogits = loaded.forward({input}).toTensor();
+    }
+    const double cppDiff = (cppLogits - logits).abs().max().item<double>();
+    QVERIFY2(cppDiff <= 1e-5, qPrintable(QStringLiteral("torch::jit::load: max |diff| %1").arg(cppDiff)));
+
+    // Python: torch.jit.load.
+    c10::Dict<std::string, at::Tensor> dict;
+    dict.insert("input", input);
+    dict.insert("logits", logits);
+    const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+    const QString ioPath = pt + QStringLiteral(".io.pth");
+    writeFileAtomic(ioPath, QByteArray(bytes.data(), qsizetype(bytes.size())));
+    const PythonRun run = runPython({QStringLiteral("torchscript"), pt, ioPath}, 300000);
+    QVERIFY2(run.ok, qPrintable(QStringLiteral("torch.jit.load failed: ") + run.stderrText.right(800)));
+    const QJsonObject result = QJsonDocument::fromJson(run.stdoutText.section(QLatin1Char('\n'), -1).toUtf8()).object();
+    qInfo("python: max |diff| %.3g, C++: %.3g, %d parameters, onnx: %s %s", result.value(QStringLiteral("max_abs_diff")).toDouble(1),
+          cppDiff, int(result.value(QStringLiteral("parameters")).toArray().size()),
+          qPrintable(result.value(QStringLiteral("onnx")).toVariant().toString()),
+          qPrintable(result.value(QStringLiteral("onnx_checked")).toString()));
+    QVERIFY2(result.value(QStringLiteral("max_abs_diff")).toDouble(1.0) <= 1e-5, qPrintable(run.stdoutText));
+    QVERIFY(result.value(QStringLiteral("trains")).toBool());
+    QVERIFY(result.value(QStringLiteral("about")).toString().contains(QStringLiteral("exported by RankLab")));
+    const QJsonArray parameters = result.value(QStringLiteral("parameters")).toArray();
+    const QJsonArray buffers = result.value(QStringLiteral("buffers")).toArray();
+    for (const QString& name : names)
+        QVERIFY2(parameters.contains(name) || buffers.contains(name), qPrintable(name + QStringLiteral(" is not in the module")));
+    // Parameters and buffers are RankLab's, name for name.
+    QStringList ours;
+    for (const auto& [name, tensor] : moduleStateDict(*net))
+        ours << QString::fromStdString(name);
+    QStringList theirs;
+    for (const QString key : {QStringLiteral("parameters"), QStringLiteral("buffers")})
+        for (const QJsonValue& v : result.value(key).toArray())
+            theirs << v.toString();
+    ours.sort();
+    theirs.sort();
+    QCOMPARE(theirs, ours);
+    // The ONNX route where Debian's python3-torch can take it (the file itself is checked only with onnxruntime).
+    if (result.contains(QStringLiteral("onnx_max_abs_diff")))
+        QVERIFY(result.value(QStringLiteral("onnx_max_abs_diff")).toDouble(1.0) <= 1e-4);
+}
+
+void TestInterop::torchScriptExportRefusesClearly()
+{
+    // A layer type TorchScript export cannot express: one sentence, nothing written.
+    class Unknown final : public ranklab::nn::Layer {
+    public:
+        Unknown() : Layer("Unknown") {}
+        torch::Tensor forward(const torch::Tensor& x) override { return x; }
+    };
+    auto model = std::make_shared<ranklab::nn::Sequential>();
+    model->push(std::make_shared<ranklab::nn::ReLU>()).push(std::make_shared<Unknown>());
+    const QString out = fixture(QStringLiteral("unknown.pt"));
+    QCOMPARE(errorOf([&] { exportTorchScript(*model, QStringLiteral("test"), out); }),
+             QStringLiteral("TorchScript export does not support layer Unknown yet."));
+    QVERIFY(!QFileInfo::exists(out));
+    QCOMPARE(QDir(m_dir.path()).entryList({QStringLiteral("unknown.pt*")}, QDir::Files | QDir::Hidden), QStringList());
+
+    // An unwritable path (below a file, which even root cannot write): one sentence from the CLI (exit 1), nothing written.
+    auto lenet = ranklab::models::createModel(ranklab::defaultModelSpec(QStringLiteral("lenet5")));
+    const QString weights = fixture(QStringLiteral("lenet5_default.pth"));
+    exportStateDict(*lenet, weights);
+    const QString unwritable = weights + QStringLiteral("/lenet5.pt");
+    const ranklab::testing::CliResult r = ranklab::testing::runCli(
+        {QStringLiteral("export"), QStringLiteral("--model"), QStringLiteral("lenet5"), QStringLiteral("--weights"), weights,
+         QStringLiteral("--format"), QStringLiteral("torchscript"), QStringLiteral("--out"), unwritable});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(ranklab::testing::oneClearSentence(r.err, "lenet5_default.pth"), r.err.constData());
+    QVERIFY(QFileInfo(weights).isFile());
+}
+
 #include "test_interop.moc"

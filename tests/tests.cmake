@@ -5,7 +5,7 @@ if(TEST test_weights)
   set_tests_properties(test_weights PROPERTIES TIMEOUT 300 LABELS "io")
 endif()
 if(TEST test_interop)
-  set_tests_properties(test_interop PROPERTIES TIMEOUT 600 LABELS "interop")
+  set_tests_properties(test_interop PROPERTIES TIMEOUT 1500 LABELS "interop")
   # `ranklab-cli eval` of a torchvision resnet18 trained on 28×28 Fashion-MNIST (issue 16).
   target_compile_definitions(test_interop PRIVATE RANKLAB_CLI="$<TARGET_FILE:ranklab-cli>")
   add_dependencies(test_interop ranklab-cli)

@@ -47,4 +47,16 @@ struct ComposeBackResult {
 ComposeBackResult composeBackAll(nn::Layer& model,
                                  const std::unordered_map<std::string, torch::Tensor>& momentum = {});
 
+/// The model a weights file with basis convolutions holds (a basis-train run's weights.rlk trained to its last epoch
+/// in the basis phase, or its checkpoint.rlk): the zoo model `spec` with a BasisConv2d wherever the file has
+/// "<conv>.basis" — of the file's basis count, pair count and form (its meta's or params.json's "job", else
+/// pair where copies/pairs are stored and output otherwise) — ready for io::loadWeights. nullptr when the file
+/// is not a RankLab checkpoint with basis convolutions.
+std::shared_ptr<nn::Layer> basisModelForWeights(const ModelSpec& spec, const QString& weightsPath);
+
+/// Registers basisModelForWeights with models::registerStructuredModelFactory (so eval and export load such a
+/// file) and the basis convolution's TorchScript forward (io::registerScriptForward). Idempotent;
+/// registerBuiltinKinds() calls it.
+void registerBasisModels();
+
 } // namespace ranklab::basis

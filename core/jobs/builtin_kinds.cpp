@@ -6,6 +6,7 @@
 #include "core/jobs/kinds/executor_params.h"
 #include "core/jobs/kinds/kinds.h"
 #include "core/basis/basis_method.h"
+#include "core/basis/basis_surgery.h"
 #include "core/prune/prune_method.h"
 #include "core/ron/student.h"
 
@@ -13,8 +14,10 @@ namespace ranklab {
 
 void registerBuiltinKinds()
 {
-    // Models whose structure is in their weights file (RON students), for evaluation in train/.
+    // Models whose structure is in their weights file (RON students, basis-conv networks), for evaluation in
+    // train/ and export; they bring their TorchScript forwards (io::registerScriptForward).
     ron::registerStudentModels();
+    basis::registerBasisModels();
     // The layer methods a training-free sweep can sweep (core/train/layer_method.h), before the kinds that list them.
     basis::registerBasisMethod();
     prune::registerPruneMethod();

@@ -158,6 +158,7 @@ public:
     explicit AdaptiveAvgPool2d(int64_t out) : Layer("AdaptiveAvgPool2d"), out_(out) {}
     torch::Tensor forward(const torch::Tensor& x) override;
     int64_t outputSide(int64_t side) const override { return side < 1 ? side : out_; }
+    int64_t outputSize() const { return out_; }
 
 private:
     int64_t out_;
@@ -168,6 +169,7 @@ class Dropout final : public Layer {
 public:
     explicit Dropout(double p = 0.5) : Layer("Dropout"), p_(p) {}
     torch::Tensor forward(const torch::Tensor& x) override;
+    double p() const { return p_; }
 
 private:
     double p_;

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/io/checkpoint.h"
+#include "core/io/export.h"
 #include "core/models/surgery.h"
 #include "core/models/zoo.h"
 #include "core/train/train_params.h"
@@ -326,10 +327,68 @@ std::shared_ptr<nn::Layer> createModelForWeights(const ModelSpec& spec, const QS
     return student;
 }
 
+namespace {
+/// The TorchScript forward of a student's modules (io::exportTorchScript): eq. (14)/(16) stage by stage, the
+/// restoring map, and the teacher's ops before and after the range as TeacherChain::run runs them.
+std::optional<std::string> studentScriptForward(const nn::Layer& layer)
+{
+    std::string s = "def forward(self, x: Tensor) -> Tensor:\n";
+    if (dynamic_cast<const ModuleHolder*>(&layer))
+        return std::string(); // holds teacher modules under their names; never run itself
+    if (const auto* stage = dynamic_cast<const RonStage*>(&layer)) {
+        const StageConfig& c = stage->config();
+        if (c.dropout > 0)
+            s += "    x = torch.dropout(x, " + QString::number(c.dropout, 'g', 17).toStdString() + ", self.training)\n";
+        if (!c.residual) {
+            s += "    y = self.fc.forward(x)\n";
+            if (stage->bn)
+                s += "    y = self.bn.forward(y)\n";
+            if (c.relu)
+                s += "    y = torch.relu(y)\n";
+            if (c.group != 1)
+                s += "    y = torch.max(y.view([y.size(0), " + std::to_string(c.out) + ", " + std::to_string(c.group) + "]), 2)[0]\n";
+            return s + "    return y\n";
+        }
+        s += "    h = self.fc1.forward(x)\n";
+        if (stage->bn1)
+            s += "    h = self.bn1.forward(h)\n";
+        s += "    h = torch.relu(h)\n    y = self.fc2.forward(h) + self.shortcut.forward(x)\n";
+        if (stage->bn2)
+            s += "    y = self.bn2.forward(y)\n";
+        return s + "    return torch.relu(y)\n";
+    }
+    if (const auto* reduced = dynamic_cast<const RonReduced*>(&layer)) {
+        s += "    s = torch.flatten(x, 1)\n";
+        for (size_t k = 0; k < reduced->stages.size(); ++k)
+            s += "    s = " + io::scriptChild(std::to_string(k)) + ".forward(s)\n";
+        std::string shape = "[s.size(0)";
+        for (int64_t d : reduced->outShape())
+            shape += ", " + std::to_string(d);
+        return s + "    return self.restore.forward(s).view(" + shape + "])\n";
+    }
+    if (const auto* student = dynamic_cast<const RonStudent*>(&layer)) {
+        const auto& ops = student->chain().ops();
+        const auto run = [&](int from, int to) {
+            for (int i = from; i < to; ++i) {
+                const ChainOp& op = ops[size_t(i)];
+                s += op.kind == ChainOp::Kind::Flatten ? std::string("    x = torch.flatten(x, 1)\n")
+                                                       : "    x = " + io::scriptChild(op.name) + ".forward(x)\n";
+            }
+        };
+        run(0, student->headEnd());
+        s += "    x = self.ron.forward(x)\n";
+        run(student->tailStart(), int(ops.size()));
+        return s + "    return x\n";
+    }
+    return std::nullopt;
+}
+} // namespace
+
 void registerStudentModels()
 {
     static std::once_flag once;
     std::call_once(once, [] {
+        io::registerScriptForward(studentScriptForward);
         models::registerStructuredModelFactory([](const ModelSpec& spec, const QString& path) -> std::shared_ptr<nn::Layer> {
             if (studentStructureOf(path).isEmpty())
                 return nullptr;

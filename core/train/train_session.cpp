@@ -374,6 +374,7 @@ void TrainSession::saveCheckpoint(int epochsDone) const
                                   {QStringLiteral("kind"), kind_},
                                   {QStringLiteral("version"), QStringLiteral(RANKLAB_VERSION)},
                                   {QStringLiteral("params"), toJson(params_)},
+                                  {QStringLiteral("job"), jobParams_},
                                   {QStringLiteral("total_seconds"), secondsBefore_ + secondsSince(invocationStart_)}};
     io::writeCheckpoint(QDir(outDir_).filePath(kCheckpointFile), checkpoint);
 }
@@ -531,7 +532,8 @@ TrainSummary TrainSession::run(bool resume, const TrainHooks& hooks)
         weights.model = io::moduleStateDict(*model_);
         weights.meta = QJsonObject{{QStringLiteral("kind"), QStringLiteral("weights")},
                                    {QStringLiteral("version"), QStringLiteral(RANKLAB_VERSION)},
-                                   {QStringLiteral("params"), toJson(params_)}};
+                                   {QStringLiteral("params"), toJson(params_)},
+                                   {QStringLiteral("job"), jobParams_}}; // e.g. the basis convs' form (basisModelForWeights)
         summary.weightsPath = dir.filePath(kWeightsFile);
         io::writeCheckpoint(summary.weightsPath, weights);
         io::writeJsonAtomic(dir.filePath(kSummaryFile), toJson(summary));

@@ -26,6 +26,13 @@
         Whole pickled torchvision models (torch.save(model)): OUTDIR/whole_resnet18.pth (10 classes),
         OUTDIR/whole_vgg11_bn.pth (1 input channel, 7 classes; weights emptied, only the structure matters)
         and OUTDIR/whole_resnet50.pth (weights emptied).
+    make_fixtures.py torchscript MODULE IO
+        Loads MODULE (RankLab's `export --format torchscript`) with torch.jit.load, runs IO's "input" (real
+        Fashion-MNIST test images) in eval mode and prints one JSON line:
+          {"max_abs_diff": |logits - IO "logits" (RankLab's)|max, "parameters": [names], "buffers": [names],
+           "about": MODULE.about(), "trains": a training-mode step gives every parameter a gradient,
+           "onnx": bytes torch.onnx.export(torch.jit.load(MODULE), ...) wrote, or why it could not,
+           "onnx_checked": null, or why the ONNX file was not checked (onnx/onnxruntime missing)}
 Exit status 0 on success; on failure a message on stderr and status 1.
 """
 import gzip
@@ -165,6 +172,42 @@ def whole(outdir):
     torch.save(emptied(torchvision.models.resnet50(weights=None)), os.path.join(outdir, "whole_resnet50.pth"))
 
 
+def torchscript(module_path, io_path):
+    import io as bytes_io
+    m = torch.jit.load(module_path)
+    m.eval()
+    data = torch.load(io_path)
+    with torch.no_grad():
+        logits = m(data["input"])
+    result = {"max_abs_diff": (logits - data["logits"]).abs().max().item(),
+              "parameters": [n for n, _ in m.named_parameters()],
+              "buffers": [n for n, _ in m.named_buffers()],
+              "about": m.about()}
+    # The user keeps training it in PyTorch: every parameter gets a gradient in training mode.
+    trained = torch.jit.load(module_path)
+    trained.train()
+    trained(data["input"][:8]).logsumexp(1).sum().backward()
+    result["trains"] = all(p.grad is not None for p in trained.parameters())
+    # The ONNX route: torch.onnx.export of the loaded module.
+    buffer = bytes_io.BytesIO()
+    try:
+        torch.onnx.export(m, (data["input"][:1],), buffer, input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+        result["onnx"] = len(buffer.getvalue())
+    except Exception as e:  # reported, not fatal: the TorchScript file is what RankLab promises
+        result["onnx"] = f"{type(e).__name__}: {e}"
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime
+        session = onnxruntime.InferenceSession(buffer.getvalue())
+        onnx_logits = torch.from_numpy(session.run(None, {"input": data["input"].numpy()})[0])
+        result["onnx_max_abs_diff"] = (onnx_logits - data["logits"]).abs().max().item()
+        result["onnx_checked"] = None
+    except ImportError as e:
+        result["onnx_checked"] = f"not checked: {e} in {sys.executable}"
+    print(json.dumps(result))
+
+
 def main(argv):
     if len(argv) >= 2 and argv[0] == "make":
         make(argv[1], argv[2:] or ["resnet18", "vgg11_bn"])
@@ -174,6 +217,8 @@ def main(argv):
         min_sizes()
     elif len(argv) == 3 and argv[0] == "fashion":
         fashion(argv[1], argv[2])
+    elif len(argv) == 3 and argv[0] == "torchscript":
+        torchscript(argv[1], argv[2])
     elif len(argv) == 2 and argv[0] == "whole":
         whole(argv[1])
     else:
