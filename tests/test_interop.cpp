@@ -404,6 +404,10 @@ void TestInterop::torchScriptExportRunsInPyTorch_data()
                                 << QStringList{"conv1.weight", "fc3.bias"};
     QTest::newRow("zoo cifar_resnet18 width 0.25") << "cifar_resnet18" << "0.25" << QStringList{resnet} << "resnet/model.rlk"
                                                    << QStringList{"layer2.0.downsample.0.weight", "layer4.1.bn2.running_var", "fc.weight"};
+    QTest::newRow("zoo cifar_resnet50 width 0.125 (Bottleneck blocks)")
+        << "cifar_resnet50" << "0.125"
+        << QStringList{QStringLiteral("train --model cifar_resnet50 --width 0.125 --epochs 1 --lr 0.05 --out {dir}/resnet50") + kTiny}
+        << "resnet50/model.rlk" << QStringList{"layer1.0.conv3.weight", "layer1.0.downsample.0.weight", "layer4.2.bn3.running_mean"};
     QTest::newRow("pruned lenet5")
         << "lenet5" << "1"
         << QStringList{lenet5, "prune --model lenet5 --weights {dir}/lenet5/model.rlk --ratio 0.5 --finetune-epochs 0 --out {dir}/pruned" + kTiny}

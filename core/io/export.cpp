@@ -96,6 +96,12 @@ std::optional<std::string> builtinForward(const nn::Layer& layer)
                    "    out = self.bn2.forward(self.conv2.forward(out))\n"
                + (layer.child("downsample") ? "    out = out + self.downsample.forward(x)\n" : "    out = out + x\n")
                + "    return self.relu.forward(out)\n";
+    if (dynamic_cast<const Bottleneck*>(&layer))
+        return s + "    out = self.relu.forward(self.bn1.forward(self.conv1.forward(x)))\n"
+                   "    out = self.relu.forward(self.bn2.forward(self.conv2.forward(out)))\n"
+                   "    out = self.bn3.forward(self.conv3.forward(out))\n"
+               + (layer.child("downsample") ? "    out = out + self.downsample.forward(x)\n" : "    out = out + x\n")
+               + "    return self.relu.forward(out)\n";
     if (dynamic_cast<const ResNet*>(&layer))
         return s + "    x = self.relu.forward(self.bn1.forward(self.conv1.forward(x)))\n"
                + (layer.child("maxpool") ? "    x = self.maxpool.forward(x)\n" : "")
