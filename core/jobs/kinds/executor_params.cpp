@@ -94,6 +94,14 @@ QJsonObject unitStatesJson(const QVector<cluster::UnitStatus>& states)
 }
 
 namespace {
+/// How many units are queued or running.
+int activeUnits(const QVector<cluster::UnitStatus>& states)
+{
+    return int(std::count_if(states.cbegin(), states.cend(), [](const cluster::UnitStatus& st) {
+        return st.state == cluster::UnitState::Pending || st.state == cluster::UnitState::Running;
+    }));
+}
+
 /// Reports a sweep's units while an executor runs them: their states (JobContext::units) whenever one changes,
 /// and progress (finished units / all, ETA from the finished ones) plus a log line whenever another one finishes.
 class UnitProgress {
@@ -108,11 +116,8 @@ public:
             context_.units(report);
             lastReport_ = report;
         }
-        int done = 0, active = 0;
-        for (const cluster::UnitStatus& st : states) {
-            done += st.state == cluster::UnitState::Done;
-            active += st.state == cluster::UnitState::Pending || st.state == cluster::UnitState::Running;
-        }
+        const int done = int(std::count_if(states.cbegin(), states.cend(),
+                                           [](const cluster::UnitStatus& st) { return st.state == cluster::UnitState::Done; }));
         if (done == lastDone_)
             return;
         TrainProgress progress;
@@ -123,7 +128,7 @@ public:
         progress.etaSeconds = done > 0 && lastDone_ >= 0 ? elapsed / done * double(states.size() - done) : -1;
         progress.phase = QStringLiteral("%1/%2 units %3").arg(done).arg(states.size()).arg(where_);
         context_.progress(progress);
-        context_.log(QStringLiteral("%1: %2 of %3 units done, %4 queued or running").arg(command_).arg(done).arg(states.size()).arg(active));
+        context_.log(QStringLiteral("%1: %2 of %3 units done, %4 queued or running").arg(command_).arg(done).arg(states.size()).arg(activeUnits(states)));
         lastDone_ = done;
     }
 
@@ -201,10 +206,7 @@ JobResult runOnSlurm(const cluster::SlurmOptions& options, bool wait, JobContext
     for (;;) {
         states = cluster::unitStates(sweepDir);
         report.update(states);
-        int active = 0;
-        for (const cluster::UnitStatus& st : states)
-            active += st.state == cluster::UnitState::Pending || st.state == cluster::UnitState::Running;
-        if (active == 0)
+        if (activeUnits(states) == 0)
             break;
         if (context.isDetached()) {
             result.outcome = JobOutcome::Cancelled;
@@ -220,9 +222,7 @@ JobResult runOnSlurm(const cluster::SlurmOptions& options, bool wait, JobContext
             while (std::chrono::steady_clock::now() - asked < std::chrono::minutes(2)) {
                 states = cluster::unitStates(sweepDir);
                 report.update(states);
-                if (std::none_of(states.cbegin(), states.cend(), [](const cluster::UnitStatus& st) {
-                        return st.state == cluster::UnitState::Pending || st.state == cluster::UnitState::Running;
-                    }))
+                if (activeUnits(states) == 0)
                     break;
                 std::this_thread::sleep_for(std::chrono::milliseconds(300));
             }
