@@ -164,6 +164,44 @@ private Q_SLOTS:
         evalReproduces(QStringLiteral("lenet5"), out + "/student.rlk", report.value("finetuned_top1").toDouble());
     }
 
+    // MobileNetV2: spectra of inverted residual blocks (run whole) and of a Conv-BN-ReLU6 unit; RON refuses the
+    // units its students cannot express (inverted residual blocks, ReLU6) in one sentence each and reduces the classifier.
+    void mobilenetSpectraAndWhatRonReduces()
+    {
+        const QString teacherDir = dir_.filePath(QStringLiteral("teacher-mobilenet"));
+        const QStringList model{"--model", "mobilenet_v2", "--width", "0.25"};
+        const Result t = runCli(QStringList{"train"} + model + QStringList{"--epochs", "1", "--lr", "0.05", "--out", teacherDir, "--quiet"} + kData);
+        QVERIFY2(t.code == 0, t.err.constData());
+        const QString weights = teacherDir + "/model.rlk";
+        const Result s = runCli(QStringList{"spectrum"} + model + QStringList{"--weights", weights, "--layers", "features.3,features.18.0",
+                                            "--samples", "300", "--out", dir_.filePath(QStringLiteral("spectrum-mobilenet")), "--json"} + kData);
+        QVERIFY2(s.code == 0, s.err.constData());
+        const QJsonArray layers = lastJsonLine(s.out).value("layers").toArray();
+        QCOMPARE(layers.size(), 2);
+        QCOMPARE(layers[0].toObject().value("name").toString(), QStringLiteral("features.3"));
+        QCOMPARE(layers[0].toObject().value("dim").toInt(), 8 * 7 * 7); // 28×28 → stem /2 → block 2 /2; 24·0.25 → 8 channels
+        QCOMPARE(layers[1].toObject().value("dim").toInt(), 1280 * 1 * 1);
+        const auto ron = [&](const QString& range, const QString& out) {
+            return runCli(QStringList{"ron"} + model + QStringList{"--weights", weights, "--layers", range, "--rank", "factor:2",
+                                       "--samples", "300", "--held-out", "100", "--latency-repeats", "0", "--out", dir_.filePath(out),
+                                       "--json"} + kData);
+        };
+        const Result block = ron(QStringLiteral("features.3-features.4"), QStringLiteral("ron-mobilenet-block"));
+        QVERIFY(block.code != 0);
+        QVERIFY2(block.err.contains("not features.3 (InvertedResidual)"), block.err.constData());
+        QVERIFY(!QFileInfo::exists(dir_.filePath(QStringLiteral("ron-mobilenet-block/report.json"))));
+        const Result relu6 = ron(QStringLiteral("features.18.0-classifier.1"), QStringLiteral("ron-mobilenet-relu6"));
+        QVERIFY(relu6.code != 0);
+        QVERIFY2(relu6.err.contains("not the ReLU6 (features.18.2)"), relu6.err.constData());
+        const Result head = ron(QStringLiteral("classifier.1-classifier.1"), QStringLiteral("ron-mobilenet-head"));
+        QVERIFY2(head.code == 0, head.err.constData());
+        QCOMPARE(lastJsonLine(head.out).value("status").toString(), QStringLiteral("completed"));
+        const Result e = runCli(QStringList{"eval"} + model + QStringList{"--weights", dir_.filePath(QStringLiteral("ron-mobilenet-head/student.rlk")),
+                                           "--json"} + kData);
+        QVERIFY2(e.code == 0, e.err.constData());
+        QVERIFY(qAbs(lastJsonLine(e.out).value("top1").toDouble() - lastJsonLine(head.out).value("student_top1").toDouble()) < 1e-9);
+    }
+
     void badInputIsRefusedAndLeavesNoReport_data()
     {
         QTest::addColumn<QStringList>("args");

@@ -268,7 +268,7 @@ void TestInterop::smallestInputSizesAreTorchs()
     QVERIFY2(run.ok, qPrintable(QStringLiteral("make_fixtures.py min-sizes failed: ") + run.stderrText.right(800)));
     const QJsonObject sizes = QJsonDocument::fromJson(run.stdoutText.section(QLatin1Char('\n'), -1).toUtf8()).object();
     qInfo("smallest sizes PyTorch runs: %s", qPrintable(run.stdoutText));
-    QCOMPARE(sizes.size(), 8);
+    QCOMPARE(sizes.size(), 10);
     for (auto it = sizes.begin(); it != sizes.end(); ++it) {
         const QString arch = it.key();
         const int smallest = it.value().toInt();
@@ -408,6 +408,11 @@ void TestInterop::torchScriptExportRunsInPyTorch_data()
         << "cifar_resnet50" << "0.125"
         << QStringList{QStringLiteral("train --model cifar_resnet50 --width 0.125 --epochs 1 --lr 0.05 --out {dir}/resnet50") + kTiny}
         << "resnet50/model.rlk" << QStringList{"layer1.0.conv3.weight", "layer1.0.downsample.0.weight", "layer4.2.bn3.running_mean"};
+    QTest::newRow("zoo mobilenet_v2 width 0.25 (depthwise convs, ReLU6, inverted residuals)")
+        << "mobilenet_v2" << "0.25"
+        << QStringList{QStringLiteral("train --model mobilenet_v2 --width 0.25 --epochs 1 --lr 0.05 --out {dir}/mobilenet") + kTiny}
+        << "mobilenet/model.rlk" << QStringList{"features.0.0.weight", "features.1.conv.0.0.weight", "features.2.conv.3.running_var",
+                                                 "features.18.1.weight", "classifier.1.bias"};
     QTest::newRow("pruned lenet5")
         << "lenet5" << "1"
         << QStringList{lenet5, "prune --model lenet5 --weights {dir}/lenet5/model.rlk --ratio 0.5 --finetune-epochs 0 --out {dir}/pruned" + kTiny}
@@ -463,7 +468,7 @@ void TestInterop::torchScriptExportRunsInPyTorch()
     const QString weightsPath = fixture(weights);
     const QString pt = fixture(QString(weights).replace(QLatin1Char('/'), QLatin1Char('_')) + QStringLiteral(".pt"));
     const ranklab::testing::CliResult x = ranklab::testing::runCli(
-        {QStringLiteral("export"), QStringLiteral("--model"), model, QStringLiteral("--width"), width, QStringLiteral("--in-channels"),
+        {QStringLiteral("export"), QStringLiteral("--model"), model, QStringLiteral("--width"), width, QStringLiteral("--num-classes"), QStringLiteral("10"), QStringLiteral("--in-channels"),
          QStringLiteral("1"), QStringLiteral("--input-size"), QStringLiteral("28"), QStringLiteral("--weights"), weightsPath, QStringLiteral("--format"), QStringLiteral("torchscript"), QStringLiteral("--out"), pt});
     QVERIFY2(x.code == 0, x.err.constData());
 

@@ -1,6 +1,8 @@
 // The model zoo, the layer registry and module surgery.
 #include <QtTest>
 
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 
@@ -33,6 +35,8 @@ private Q_SLOTS:
     void layerSelection();
     void batchNormCumulativeAverage();
     void resnet50IsTorchvisions();
+    void mobilenetV2RegistryMarksDepthwiseConvs();
+    void stateDictsFromTorchvisionGiveItsLogits();
 };
 
 void TestModels::cifarResnet18RegistryIsPaperAAppendixB()
@@ -64,6 +68,7 @@ void TestModels::parameterCountsEqualTorchvision_data()
     QTest::newRow("resnet18") << "resnet18" << 1000 << 224 << qint64(11689512);
     QTest::newRow("resnet34") << "resnet34" << 1000 << 224 << qint64(21797672);
     QTest::newRow("resnet50") << "resnet50" << 1000 << 224 << qint64(25557032);
+    QTest::newRow("mobilenet_v2") << "mobilenet_v2" << 1000 << 224 << qint64(3504872);
     QTest::newRow("vgg11") << "vgg11" << 1000 << 224 << qint64(132863336);
     QTest::newRow("vgg11_bn") << "vgg11_bn" << 1000 << 224 << qint64(132868840);
     QTest::newRow("vgg16") << "vgg16" << 1000 << 224 << qint64(138357544);
@@ -313,8 +318,7 @@ void TestModels::batchNormCumulativeAverage()
 
 void TestModels::resnet50IsTorchvisions()
 {
-    // 53 convolutions in torchvision's order (the L > 24 case of the Pareto search), and a state dict saved by
-    // PyTorch gives torchvision's logits (tests/interop/make_zoo_fixtures.py, Debian's python3-torchvision).
+    // 53 convolutions in torchvision's order (the L > 24 case of the Pareto search).
     const ModelInfo info = describeModel({QStringLiteral("resnet50"), 10, 3, 64, 1.0});
     QStringList convs;
     for (const LayerInfo& l : info.layers)
@@ -323,36 +327,76 @@ void TestModels::resnet50IsTorchvisions()
     QCOMPARE(convs.size(), 53);
     QCOMPARE(convs.mid(0, 5), (QStringList{"conv1", "layer1.0.conv1", "layer1.0.conv2", "layer1.0.conv3", "layer1.0.downsample.0"}));
     QCOMPARE(convs.last(), QStringLiteral("layer4.2.conv3"));
+}
 
+void TestModels::mobilenetV2RegistryMarksDepthwiseConvs()
+{
+    // torchvision's order: features.0.0, block 1 (depthwise, project), blocks 2–17 (expand, depthwise, project),
+    // features.18.0, classifier.1 — 52 convs, 17 of them depthwise (groups = channels), and the Linear.
+    const ModelInfo info = describeModel({QStringLiteral("mobilenet_v2"), 10, 3, 64, 1.0});
+    QCOMPARE(info.layers.size(), 53);
+    QCOMPARE(info.layers[0].name, QStringLiteral("features.0.0"));
+    QCOMPARE(info.layers[1].name, QStringLiteral("features.1.conv.0.0"));
+    QCOMPARE(info.layers[2].name, QStringLiteral("features.1.conv.1"));
+    QCOMPARE(info.layers[3].name, QStringLiteral("features.2.conv.0.0"));
+    QCOMPARE(info.layers[51].name, QStringLiteral("features.18.0"));
+    QCOMPARE(info.layers[52].name, QStringLiteral("classifier.1"));
+    int depthwise = 0;
+    for (const LayerInfo& l : info.layers)
+        if (l.groups != 1) {
+            ++depthwise;
+            QCOMPARE(l.groups, l.inShape.value(0));
+            QCOMPARE(groupedConvKind(l), QStringLiteral("depthwise"));
+            QCOMPARE(l.weightShape.value(1), qint64(1));
+        }
+    QCOMPARE(depthwise, 17);
+    QCOMPARE(info.layers[1].groups, qint64(32));
+    QVERIFY(groupedConvKind(info.layers[0]).isEmpty());
+    QCOMPARE(modelInfoToJson(info).value("layers").toArray().at(1).toObject().value("groups").toInt(), 32);
+}
+
+// A state dict saved by PyTorch gives torchvision's logits and parameter count (tests/interop/make_zoo_fixtures.py,
+// Debian's python3-torchvision): resnet50, mobilenet_v2 and mobilenet_v2 at width 0.35 (widths by _make_divisible).
+void TestModels::stateDictsFromTorchvisionGiveItsLogits()
+{
     QTemporaryDir dir;
     QProcess python;
     python.setProcessChannelMode(QProcess::MergedChannels);
     python.start(QStringLiteral(RANKLAB_PYTHON), {QStringLiteral(RANKLAB_SOURCE_DIR "/tests/interop/make_zoo_fixtures.py"), dir.path()});
     QVERIFY(python.waitForFinished(300000));
     QVERIFY2(python.exitCode() == 0, python.readAll().constData());
-    auto model = models::createModel({QStringLiteral("resnet50"), 10, 3, 64, 1.0});
-    io::loadWeights(*model, dir.filePath(QStringLiteral("resnet50.pth")), QStringLiteral("resnet50"));
-    model->eval();
-    const auto readFloats = [&dir](const char* name, std::vector<int64_t> shape) {
-        QFile f(dir.filePath(QString::fromLatin1(name)));
+    const auto readFloats = [&dir](const QString& name, std::vector<int64_t> shape) {
+        QFile f(dir.filePath(name));
         if (!f.open(QIODevice::ReadOnly))
             return torch::Tensor();
         const QByteArray bytes = f.readAll();
         return torch::from_blob(const_cast<char*>(bytes.constData()), shape, torch::kFloat32).clone();
     };
-    const torch::Tensor x = readFloats("resnet50_x.bin", {2, 3, 64, 64});
-    const torch::Tensor expected = readFloats("resnet50_y.bin", {2, 10});
-    QVERIFY(x.defined() && expected.defined());
-    torch::NoGradGuard noGrad;
-    const torch::Tensor y = model->forward(x);
-    const double diff = (y - expected).abs().max().item<double>();
-    QVERIFY2(diff <= 1e-4 * std::max(1.0, expected.abs().max().item<double>()), qPrintable(QStringLiteral("max |Δ logit| %1").arg(diff)));
-    int64_t params = 0;
-    for (const auto& p : model->parameters())
-        params += p.numel();
-    QFile count(dir.filePath(QStringLiteral("resnet50_params.txt")));
-    QVERIFY(count.open(QIODevice::ReadOnly));
-    QCOMPARE(params, count.readAll().trimmed().toLongLong());
+    const struct {
+        const char* tag;
+        const char* model;
+        double width;
+    } cases[] = {{"resnet50", "resnet50", 1.0}, {"mobilenet_v2", "mobilenet_v2", 1.0}, {"mobilenet_v2_w0.35", "mobilenet_v2", 0.35}};
+    for (const auto& c : cases) {
+        const QString tag = QString::fromLatin1(c.tag);
+        auto model = models::createModel({QString::fromLatin1(c.model), 10, 3, 64, c.width});
+        io::loadWeights(*model, dir.filePath(tag + QStringLiteral(".pth")), QString::fromLatin1(c.model));
+        model->eval();
+        const torch::Tensor x = readFloats(tag + QStringLiteral("_x.bin"), {2, 3, 64, 64});
+        const torch::Tensor expected = readFloats(tag + QStringLiteral("_y.bin"), {2, 10});
+        QVERIFY2(x.defined() && expected.defined(), c.tag);
+        torch::NoGradGuard noGrad;
+        const torch::Tensor y = model->forward(x);
+        const double diff = (y - expected).abs().max().item<double>();
+        QVERIFY2(diff <= 1e-4 * std::max(1.0, expected.abs().max().item<double>()),
+                 qPrintable(QStringLiteral("%1: max |Δ logit| %2").arg(tag).arg(diff)));
+        int64_t params = 0;
+        for (const auto& p : model->parameters())
+            params += p.numel();
+        QFile count(dir.filePath(tag + QStringLiteral("_params.txt")));
+        QVERIFY(count.open(QIODevice::ReadOnly));
+        QCOMPARE(params, count.readAll().trimmed().toLongLong());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestModels)

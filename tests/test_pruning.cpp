@@ -69,6 +69,15 @@ void TestPruning::prunableConvsFollowLiEtAl()
     QVERIFY(!v.front().batchNorm.empty());
     auto mlp = models::createModel(smallSpec("lenet300", 1));
     QVERIFY(models::prunableConvs(*mlp).empty());
+    // MobileNetV2: only the last 1×1 conv (into the classifier through the pool); the others say why not.
+    auto mobile = models::createModel(smallSpec("mobilenet_v2", 0.25));
+    const auto m = models::prunableConvs(*mobile);
+    QCOMPARE(int(m.size()), 1);
+    QCOMPARE(QString::fromStdString(m[0].conv), QStringLiteral("features.18.0"));
+    QCOMPARE(QString::fromStdString(m[0].consumer), QStringLiteral("classifier.1"));
+    QVERIFY(models::notPrunableReason(*mobile, "features.2.conv.1.0").contains("depthwise convolution (groups = 48)"));
+    QVERIFY(models::notPrunableReason(*mobile, "features.2.conv.0.0").contains("feeds a depthwise convolution"));
+    QVERIFY(models::notPrunableReason(*resnet, "layer1.0.conv2").contains("residual sum"));
 }
 
 void TestPruning::removingSilentFiltersKeepsTheOutput_data()
@@ -78,6 +87,7 @@ void TestPruning::removingSilentFiltersKeepsTheOutput_data()
     QTest::newRow("vgg11 (torchvision head)") << "vgg11";
     QTest::newRow("lenet5") << "lenet5";
     QTest::newRow("cifar_resnet18 (block-internal convs)") << "cifar_resnet18";
+    QTest::newRow("mobilenet_v2 (last 1×1 conv into the classifier)") << "mobilenet_v2";
 }
 
 void TestPruning::removingSilentFiltersKeepsTheOutput()

@@ -17,6 +17,8 @@
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/models/model_spec.h"
+#include "core/models/zoo.h"
+#include "core/train/layer_method.h"
 #include "core/search/pareto.h"
 #include "core/search/proxy_sweep.h"
 #include "core/search/sweep.h"
@@ -98,6 +100,7 @@ private Q_SLOTS:
     void verdictSaysWhenLayersCannotBeToldApart();
     void seededSweepPairsSeedsAndResumesPerUnit();
     void validationSplitChoosesAndTestReports();
+    void methodsRefuseDepthwiseConvsWithAReason();
 
 private:
     QTemporaryDir tmp_;
@@ -498,6 +501,36 @@ void TestSearchSweep::proxySweepSharesTheFormat()
     p.methodOptions = QJsonObject{{QStringLiteral("ratio"), 0.5}};
     QVERIFY(errorOf([&] { runProxySweep(p, tmp_.filePath("proxy-reinit-prune")); }).contains(QStringLiteral("--method basis")));
     QVERIFY(!QFile::exists(tmp_.filePath("proxy-zero")) && !QFile::exists(tmp_.filePath("proxy-reinit-prune")));
+}
+
+// MobileNetV2's depthwise convs: both layer methods refuse them in one sentence that names the layer and why (what
+// the proxy sweep logs when it leaves them out of "all", and what a named selection is refused with).
+void TestSearchSweep::methodsRefuseDepthwiseConvsWithAReason()
+{
+    const ModelSpec spec{QStringLiteral("mobilenet_v2"), 10, 3, 32, 0.25};
+    const ModelInfo info = describeModel(spec);
+    auto model = models::createModel(spec);
+    const LayerInfo& depthwise = info.layers[1]; // features.1.conv.0.0: 8 channels, groups 8
+    QCOMPARE(depthwise.name, QStringLiteral("features.1.conv.0.0"));
+    const auto basis = createLayerMethod(QStringLiteral("basis"), QJsonObject{});
+    const QString b = basis->refusal(*model, depthwise);
+    QVERIFY2(b.contains("layer 2 (features.1.conv.0.0) is a depthwise convolution (groups = 8)") && b.contains("groups = 1"), qPrintable(b));
+    QVERIFY(basis->refusal(*model, info.layers[2]).isEmpty()); // the 1×1 projection takes a basis
+    const auto prune = createLayerMethod(QStringLiteral("prune"), QJsonObject{});
+    const QString p = prune->refusal(*model, depthwise);
+    QVERIFY2(p.contains("cannot be pruned") && p.contains("depthwise convolution (groups = 8)"), qPrintable(p));
+    QVERIFY(prune->refusal(*model, info.layers[51]).isEmpty()); // features.18.0
+    // A trained sweep of "all" leaves depthwise convs out; naming one is refused with the same sentence.
+    SweepParams sweep = tinySweep();
+    sweep.train.model = spec;
+    sweep.layers = QStringLiteral("features.1.conv.0.0");
+    try {
+        runSweep(sweep, tmp_.filePath(QStringLiteral("mobilenet")), {});
+        QFAIL("a depthwise conv was accepted by the sweep");
+    } catch (const Error& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains("depthwise convolution (groups = 8)"), e.what());
+    }
+    QVERIFY(!QFile::exists(tmp_.filePath(QStringLiteral("mobilenet/sweep.json"))));
 }
 
 QTEST_GUILESS_MAIN(TestSearchSweep)

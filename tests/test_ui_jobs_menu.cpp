@@ -7,6 +7,7 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QSettings>
 #include <QTemporaryDir>
@@ -130,6 +131,49 @@ void TestUiJobsMenu::everyKindRunsFromTheJobsMenu()
     const QString pth = dir.filePath(QStringLiteral("lenet5.pth"));
     QVERIFY(finish(runFromMenu(window, QStringLiteral("export"), {{QStringLiteral("out"), pth}})));
     QVERIFY(QFile::exists(pth));
+    // File ▸ Export model…: the export form for the open weights, TorchScript, a .pt file beside the weights.
+    {
+        auto* exportAction = window.findChild<QAction*>(QStringLiteral("file-export"));
+        QVERIFY(exportAction);
+        QSignalSpy added(&window.runner(), &JobRunner::jobAdded);
+        QString format, out;
+        QTimer::singleShot(0, [&] {
+            auto* form = qobject_cast<KindDialog*>(QApplication::activeModalWidget());
+            if (!form)
+                return;
+            const Params p = form->params();
+            format = p.choice(QStringLiteral("format"));
+            out = p.value(QStringLiteral("out"));
+            form->accept();
+        });
+        exportAction->trigger();
+        QCOMPARE(format, QStringLiteral("torchscript"));
+        QCOMPARE(out, QFileInfo(weights).absolutePath() + QStringLiteral("/model.pt"));
+        QCOMPARE(added.size(), 1);
+        QVERIFY(finish(added.first().first().value<Job*>()));
+        QFile script(out);
+        QVERIFY(script.open(QIODevice::ReadOnly));
+        QCOMPARE(script.read(2), QByteArray("PK")); // a TorchScript archive is a zip file
+    }
+    // The model panel's device field reaches every job as --device; this CPU-only LibTorch refuses cuda in one sentence.
+    {
+        window.modelPanel()->setDevice(QStringLiteral("cuda"));
+        Job* onGpu = runFromMenu(window, QStringLiteral("eval"), {});
+        QVERIFY(onGpu);
+        QCOMPARE(onGpu->params().value(QStringLiteral("device")), QStringLiteral("cuda"));
+        window.runner().waitForAll();
+        QCOMPARE(onGpu->state(), Job::State::Failed);
+        const auto cudaSentence = [&window] {
+            for (QMessageBox* box : window.findChildren<QMessageBox*>())
+                if (box->text().contains(QLatin1String("built against a LibTorch without CUDA"))) {
+                    box->close();
+                    return true;
+                }
+            return false;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(cudaSentence(), 10000);
+        window.modelPanel()->setDevice(QStringLiteral("cpu"));
+    }
     // cost lands in the layer table: the measured column fills in for the conv layers.
     QVERIFY(window.layerModel()->data(window.layerModel()->index(0, LayerTableModel::MeasuredSpeedup)).isNull());
     QVERIFY(finish(runFromMenu(window, QStringLiteral("cost"),

@@ -16,6 +16,7 @@ private slots:
     void passesModelTester();
     void checkBoxesAreTheSelection();
     void lateFiguresAndColour();
+    void depthwiseConvsSayWhyMethodsSkipThem();
 };
 
 namespace {
@@ -99,6 +100,19 @@ void TestUiLayerModel::lateFiguresAndColour()
     for (int r = 0; r < model.rowCount(); ++r)
         tinted += model.data(model.index(r, 0), Qt::BackgroundRole).isValid();
     QCOMPARE(tinted, model.rowCount());
+}
+
+// MobileNetV2's depthwise convs: the Type column says "depthwise", the tooltip why basis convs and pruning skip them.
+void TestUiLayerModel::depthwiseConvsSayWhyMethodsSkipThem()
+{
+    LayerTableModel model;
+    model.setModelInfo(describeModel({QStringLiteral("mobilenet_v2"), 10, 3, 32, 0.25}));
+    const QModelIndex type = model.index(1, LayerTableModel::Type); // features.1.conv.0.0
+    QCOMPARE(model.data(type).toString(), QStringLiteral("Conv2d (depthwise)"));
+    const QString tip = model.data(type, Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains("groups = 8") && tip.contains("basis convolutions and filter pruning do not apply"), qPrintable(tip));
+    QCOMPARE(model.data(model.index(2, LayerTableModel::Type)).toString(), QStringLiteral("Conv2d"));
+    QVERIFY(!model.data(model.index(2, LayerTableModel::Type), Qt::ToolTipRole).toString().contains("do not apply"));
 }
 
 QTEST_MAIN(TestUiLayerModel)

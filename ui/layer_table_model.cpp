@@ -219,7 +219,14 @@ QVariant LayerTableModel::data(const QModelIndex& idx, int role) const
                                : tr("accuracy drop %1 ± %2 pp (95 % interval over the sweep's seeds)")
                                      .arg(sensitivity_.value(l.index), 0, 'f', 2)
                                      .arg(sensitivityCi_.value(l.index), 0, 'f', 2);
-        return tr("%1 (%2): input %3, output %4").arg(l.name, l.type, shapeText(l.inShape), shapeText(l.outShape));
+        const QString shapes = tr("%1 (%2): input %3, output %4").arg(l.name, l.type, shapeText(l.inShape), shapeText(l.outShape));
+        if (l.groups != 1) // depthwise convs (MobileNetV2): say why the methods leave them alone
+            return shapes + QLatin1Char('\n')
+                   + tr("A %1 convolution (groups = %2): basis convolutions and filter pruning do not apply to it — basis "
+                        "filters span all input channels, and removing a depthwise filter would remove its input channel too.")
+                         .arg(groupedConvKind(l))
+                         .arg(l.groups);
+        return shapes;
     }
     if (role != Qt::DisplayRole)
         return {};
@@ -227,7 +234,7 @@ QVariant LayerTableModel::data(const QModelIndex& idx, int role) const
     switch (col) {
     case Index: return l.index;
     case Name: return l.name;
-    case Type: return l.type;
+    case Type: return l.groups != 1 ? tr("%1 (%2)").arg(l.type, groupedConvKind(l)) : l.type;
     case Shape: return shapeText(l.weightShape);
     case Params: return locale.toString(l.params);
     case Flops: return locale.toString(l.flops);

@@ -174,6 +174,7 @@ MainWindow::MainWindow(const QString& workspaceRoot, QWidget* parent) : QMainWin
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     if (!settings.contains(QStringLiteral("window/geometry")))
         resize(1440, 900);
+    modelPanel_->setDevice(settings.value(QStringLiteral("model/device"), QStringLiteral("cpu")).toString());
     const QString lastModel = settings.value(QStringLiteral("model/name")).toString();
     if (zooModelNames().contains(lastModel)) {
         ModelSpec spec = modelPanel_->modelSpec();
@@ -212,6 +213,11 @@ void MainWindow::buildMenus()
             openWorkspace(dir);
     });
     file->addAction(tr("Re&load workspace"), QKeySequence::Refresh, this, [this] { openWorkspace(workspaceRoot_); });
+    file->addSeparator();
+    QAction* exportModel = file->addAction(tr("&Export model…"), QKeySequence(tr("Ctrl+E")), this, [this] { openExportDialog(); });
+    exportModel->setObjectName(QStringLiteral("file-export"));
+    exportModel->setToolTip(tr("Write the open weights as a TorchScript module that PyTorch runs as it is (torch.jit.load), "
+                               "or as a state dict"));
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -578,6 +584,9 @@ void MainWindow::launchFromDialog(JobDialog* dialog)
         return void(launchKind(d->kind(), d->params()));
     else
         return;
+    // The typed parameters know no device: the model panel's device field gives --device.
+    if (options.schema() && options.schema()->find(QStringLiteral("device")) && modelPanel_->device() != QLatin1String("cpu"))
+        options.set(QStringLiteral("device"), modelPanel_->device());
     launchKind(*JobKinds::find(options.command()), dialog->withRunOn(options));
 }
 
@@ -631,6 +640,8 @@ QMap<QString, QString> MainWindow::prefillValues() const
     QMap<QString, QString> values = all.given();
     // The model panel's channels and size are the model's; a kind that takes them from the data leaves
     // them unset there, and the panel keeps them consistent with the data set.
+    if (modelPanel_->device() != QLatin1String("cpu"))
+        values.insert(QStringLiteral("device"), modelPanel_->device());
     const QString layers = layerModel_->checkedSelectionText();
     if (!layers.isEmpty())
         values.insert(QStringLiteral("layers"), layers);
@@ -690,6 +701,30 @@ void MainWindow::openJobDialog(const QString& id)
     std::unique_ptr<KindDialog> dialog = createKindDialog(id);
     if (!dialog)
         return;
+    Q_EMIT parameterDialogOpened(dialog.get());
+    if (dialog->exec() == QDialog::Accepted)
+        launchKind(dialog->kind(), dialog->params());
+}
+
+void MainWindow::openExportDialog()
+{
+    if (!modelReady_) {
+        showError(tr("The model is still being built; try again in a moment."));
+        return;
+    }
+    const QString weights = modelPanel_->weightsFile();
+    if (weights.isEmpty()) {
+        showError(tr("Open the weights to export first (File ▸ Open weights…): Export writes a trained model."));
+        return;
+    }
+    std::unique_ptr<KindDialog> dialog = createKindDialog(QStringLiteral("export"));
+    if (!dialog)
+        return;
+    // What RankLab makes (pruned, basis-conv, RON students) is a new architecture: TorchScript carries its code.
+    const QFileInfo source(weights);
+    dialog->setValue(QStringLiteral("format"), QStringLiteral("torchscript"));
+    dialog->setValue(QStringLiteral("out"), source.absoluteDir().filePath(source.completeBaseName() + QStringLiteral(".pt")));
+    dialog->setWindowTitle(tr("Export model"));
     Q_EMIT parameterDialogOpened(dialog.get());
     if (dialog->exec() == QDialog::Accepted)
         launchKind(dialog->kind(), dialog->params());
@@ -861,6 +896,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
     QSettings s;
     s.setValue(QStringLiteral("window/geometry"), saveGeometry());
     s.setValue(QStringLiteral("window/state"), saveState());
+    s.setValue(QStringLiteral("model/device"), modelPanel_->device());
     QMainWindow::closeEvent(event);
 }
 

@@ -121,6 +121,8 @@ private:
     void openSweepDialog();
     void openSpectrumDialog();
     void openRonDialog();
+    /// File ▸ Export model…: the export job's form for the open weights, set to TorchScript and a .pt file beside them.
+    void openExportDialog();
     /// The Jobs menu entry of kind `id`: its hand-made dialog or its schema form.
     void openJobDialog(const QString& id);
     static const ParamSchema& prefillSchema();

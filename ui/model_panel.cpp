@@ -1,6 +1,7 @@
 #include "ui/model_panel.h"
 
 #include "core/jobs/common_params.h"
+#include "core/train/devices.h"
 #include "ui/schema_widgets.h"
 
 #include <QComboBox>
@@ -30,6 +31,16 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent)
     declareSpin(channels_, QStringLiteral("train"), QStringLiteral("in-channels"), false);
     inputSize_ = new QSpinBox(this);
     declareSpin(inputSize_, QStringLiteral("train"), QStringLiteral("input-size"), false);
+    // The devices this build can use; "cuda" is listed anyway so a user sees the choice and, picking it, the sentence
+    // that says what it needs (jobs check --device before they start).
+    device_ = new QComboBox(this);
+    device_->setEditable(true);
+    device_->addItems(computeDevices());
+    if (device_->findText(QStringLiteral("cuda")) < 0 && device_->findText(QStringLiteral("cuda:0")) < 0)
+        device_->addItem(QStringLiteral("cuda"));
+    device_->setToolTip(tr("Where jobs compute (--device): cpu, or cuda / cuda:N with RankLab built against a CUDA LibTorch "
+                           "(README: Larger machines). This build can use: %1.")
+                            .arg(computeDevices().join(QStringLiteral(", "))));
     dataset_ = new QComboBox(this);
     dataset_->addItems(datasetNames());
     dataDir_ = new QLineEdit(this);
@@ -76,6 +87,7 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent)
     pair(3, 0, tr("Test subset"), testSubset_);
     pair(3, 1, tr("Input size"), inputSize_);
     pair(4, 0, tr("Data folder"), dataDir_);
+    pair(4, 1, tr("De&vice"), device_);
     grid->addWidget(new QLabel(tr("Weights"), this), 5, 0);
     grid->addLayout(weightsRow, 5, 1, 1, 3);
     grid->addWidget(weightsNote_, 6, 1, 1, 3);
@@ -142,6 +154,17 @@ DataSpec ModelPanel::dataSpec() const
 QString ModelPanel::weightsFile() const
 {
     return weights_->text();
+}
+
+QString ModelPanel::device() const
+{
+    const QString d = device_->currentText().trimmed();
+    return d.isEmpty() ? QStringLiteral("cpu") : d;
+}
+
+void ModelPanel::setDevice(const QString& device)
+{
+    device_->setCurrentText(device.isEmpty() ? QStringLiteral("cpu") : device);
 }
 
 void ModelPanel::setModelSpec(const ModelSpec& spec)

@@ -25,6 +25,9 @@ public:
     ModelSpec modelSpec() const;
     DataSpec dataSpec() const;
     QString weightsFile() const;
+    /// The device field: "cpu", or "cuda[:N]" (--device of every job that takes a model).
+    QString device() const;
+    void setDevice(const QString& device);
     void setModelSpec(const ModelSpec& spec);
     void setDataSpec(const DataSpec& spec);
     /// Shows `path` as the weights file with `note` (its format, or empty to clear).
@@ -42,6 +45,7 @@ private:
     QSpinBox* classes_;
     QSpinBox* channels_;
     QSpinBox* inputSize_;
+    QComboBox* device_;
     QComboBox* dataset_;
     QLineEdit* dataDir_;
     QSpinBox* subset_;

@@ -27,6 +27,8 @@ public:
     {
         if (layer.type != QLatin1String("Conv2d"))
             return QStringLiteral("layer %1 (%2) is a %3; basis convolutions replace Conv2d layers only.").arg(layer.index).arg(layer.name, layer.type);
+        if (layer.groups != 1)
+            return basis::groupedConvRefusal(layer);
         try {
             validateBasisSpec(spec_, layer.weightShape.value(0), layer.name);
         } catch (const Error& e) {

@@ -91,6 +91,17 @@ double parseSize(const QString& text)
     return size;
 }
 
+QString groupedConvRefusal(const LayerInfo& layer)
+{
+    if (layer.groups == 1)
+        return {};
+    return QStringLiteral("layer %1 (%2) is a %3 convolution (groups = %4); basis convolutions need groups = 1, since "
+                          "their basis filters span all input channels.")
+        .arg(layer.index)
+        .arg(layer.name, groupedConvKind(layer))
+        .arg(layer.groups);
+}
+
 void validateBasisSpec(const BasisSpec& spec)
 {
     if (!std::isfinite(spec.size) || spec.size <= 0)

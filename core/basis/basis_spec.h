@@ -6,6 +6,8 @@
 #include <QStringList>
 #include <QVector>
 
+#include "core/models/registry.h"
+
 namespace ranklab::basis {
 
 /// The three forms of basis convolution of paper A §3.1 (ALGORITHMS.md §1).
@@ -53,6 +55,11 @@ struct BasisSpec {
     BasisForm form = BasisForm::Pair;
     BasisInit init = BasisInit::Qr;
 };
+
+/// Empty for a conv with groups = 1; otherwise the sentence refusing basis convolutions on `layer`: a depthwise or
+/// grouped conv's filters each read a slice of the input channels, so they cannot be linear combinations of one
+/// shared set of basis filters over all input channels (paper A's basis spans full C_in × K × K filters).
+QString groupedConvRefusal(const LayerInfo& layer);
 
 /// Checks what does not depend on a layer: size > 0, a size ≥ 1 is whole, β in [0, 1]. Throws
 /// ranklab::Error with one sentence.

@@ -74,7 +74,7 @@ QVector<LayerCost> basisCostModel(const ModelSpec& spec, double size, double bet
     QVector<LayerCost> costs;
     for (const LayerInfo& layer : info.layers) {
         const auto conv = std::dynamic_pointer_cast<nn::Conv2d>(models::findLayer(*model, layer.name.toStdString()));
-        if (!conv)
+        if (!conv || conv->options().groups != 1) // depthwise convs take no basis (groupedConvRefusal)
             continue;
         const auto& o = conv->options();
         LayerCost c = predictLayerCost(o.inChannels, o.outChannels, o.kernel, layer.outShape.value(1),

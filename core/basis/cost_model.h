@@ -62,7 +62,7 @@ struct LayerCost {
 LayerCost predictLayerCost(qint64 cIn, qint64 cOut, qint64 kernel, qint64 outH, qint64 outW, bool bias,
                            const BasisSpec& spec, const QString& layerName = {});
 
-/// LayerCost of every Conv2d of the model `spec` (registry order) for a basis of `size` (BasisSpec's rule)
+/// LayerCost of every Conv2d with groups = 1 of the model `spec` (registry order; depthwise convs take no basis) for a basis of `size` (BasisSpec's rule)
 /// and pair fraction `beta`. With `measure`, also times forward + backward of each layer and each form
 /// (random initialisation) on a random input of `batch` samples that requires grad, as inside a network:
 /// the conv and the three forms run round-robin, median of `repeats` rounds after one warm-up round, on

@@ -13,6 +13,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/torch_pickle.h"
 #include "core/io/weights.h"
+#include "core/models/mobilenet.h"
 #include "core/models/resnet.h"
 #include "core/models/structured_model.h"
 #include "core/models/vgg.h"
@@ -62,6 +63,8 @@ std::optional<std::string> builtinForward(const nn::Layer& layer)
                    "self.training, 0.1, " + real(b->eps()) + ", True)\n";
     if (dynamic_cast<const nn::ReLU*>(&layer))
         return s + "    return torch.relu(x)\n";
+    if (dynamic_cast<const nn::ReLU6*>(&layer))
+        return s + "    return torch.hardtanh(x, 0.0, 6.0)\n";
     if (const auto* p = dynamic_cast<const nn::MaxPool2d*>(&layer))
         return s + "    return torch.max_pool2d(x, " + pair(p->kernel()) + ", " + pair(p->stride()) + ", " + pair(p->padding())
                + ", [1, 1], False)\n";
@@ -102,6 +105,12 @@ std::optional<std::string> builtinForward(const nn::Layer& layer)
                    "    out = self.bn3.forward(self.conv3.forward(out))\n"
                + (layer.child("downsample") ? "    out = out + self.downsample.forward(x)\n" : "    out = out + x\n")
                + "    return self.relu.forward(out)\n";
+    if (const auto* b = dynamic_cast<const InvertedResidual*>(&layer))
+        return s + (b->residual() ? "    return x + self.conv.forward(x)\n" : "    return self.conv.forward(x)\n");
+    if (dynamic_cast<const MobileNetV2*>(&layer))
+        return s + "    x = self.features.forward(x)\n"
+                   "    x = torch.flatten(torch.adaptive_avg_pool2d(x, [1, 1]), 1)\n"
+                   "    return self.classifier.forward(x)\n";
     if (dynamic_cast<const ResNet*>(&layer))
         return s + "    x = self.relu.forward(self.bn1.forward(self.conv1.forward(x)))\n"
                + (layer.child("maxpool") ? "    x = self.maxpool.forward(x)\n" : "")

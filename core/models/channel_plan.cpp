@@ -46,6 +46,12 @@ std::vector<PrunableConv> prunableConvs(const nn::Layer& model)
         addChain(out, chain, std::dynamic_pointer_cast<nn::Linear>(classifier) ? "classifier" : "classifier.0");
     } else if (type == "LeNet5") {
         addChain(out, {{"conv1", ""}, {"conv2", ""}}, "fc1");
+    } else if (type == "MobileNetV2") {
+        // Only the last 1×1 conv: every other conv feeds a depthwise conv (whose groups follow its channels) or an
+        // inverted residual's sum. Its consumer is the classifier's Linear, through the 1×1 average pool.
+        const auto features = model.child("features");
+        const std::string last = "features." + std::to_string(features->childLayers().size() - 1);
+        out.push_back({last + ".0", last + ".1", "classifier.1", true});
     } else if (type == "ResNet") {
         for (const auto& [stage, seq] : model.childLayers()) {
             if (stage.rfind("layer", 0) != 0)
@@ -62,6 +68,22 @@ std::vector<PrunableConv> prunableConvs(const nn::Layer& model)
         }
     }
     return out;
+}
+
+QString notPrunableReason(const nn::Layer& model, const std::string& conv)
+{
+    const auto c = as<nn::Conv2d>(model, conv);
+    if (!c)
+        return QStringLiteral("it is not a convolution");
+    if (c->options().groups != 1)
+        return QStringLiteral("it is a %1 convolution (groups = %2), and filter pruning narrows convolutions with groups = 1 only "
+                              "(removing a depthwise filter removes its input channel too)")
+            .arg(c->options().groups == c->options().inChannels ? QStringLiteral("depthwise") : QStringLiteral("grouped"))
+            .arg(c->options().groups);
+    if (model.name() == "MobileNetV2")
+        return QStringLiteral("its output feeds a depthwise convolution or an inverted residual block's sum; in MobileNetV2 "
+                              "only the last 1×1 convolution can be pruned");
+    return QStringLiteral("its output feeds a residual sum (Li et al. prune the first conv of each residual block)");
 }
 
 void keepOutputChannels(nn::Layer& model, const PrunableConv& entry, const torch::Tensor& keep)

@@ -26,6 +26,11 @@ struct PrunableConv {
 /// The prunable convs of a zoo model (VGG, LeNet-5, ResNet), in forward order; empty for other models.
 std::vector<PrunableConv> prunableConvs(const nn::Layer& model);
 
+/// Why `conv` (a qualified module name) is not among prunableConvs(model), as the end of a sentence
+/// "layer N (name) cannot be pruned: …": a grouped/depthwise conv, a conv that feeds a depthwise conv or an
+/// inverted residual's sum (MobileNetV2), a conv that feeds a residual sum, or a module that is no conv.
+QString notPrunableReason(const nn::Layer& model, const std::string& conv);
+
 /// Keeps only the output channels `keep` (ascending indices) of `entry.conv`: the conv, its BatchNorm and
 /// the consumer's matching inputs are replaced by narrower modules holding the kept slices of the weights,
 /// so the network computes exactly what it computed with the removed filters' outputs set to zero

@@ -184,6 +184,14 @@ torch::Tensor ReLU::forward(const torch::Tensor& x)
     return y.relu_();
 }
 
+torch::Tensor ReLU6::forward(const torch::Tensor& x)
+{
+    if (!inplace_)
+        return torch::hardtanh(x, 0, 6);
+    torch::Tensor y = x;
+    return torch::hardtanh_(y, 0, 6);
+}
+
 torch::Tensor MaxPool2d::forward(const torch::Tensor& x)
 {
     return torch::max_pool2d(x, kernel_, stride_, padding_);

@@ -137,6 +137,16 @@ private:
     bool inplace_;
 };
 
+/// torch.nn.ReLU6: min(max(x, 0), 6) (MobileNetV2); `inplace` as ReLU.
+class ReLU6 final : public Layer {
+public:
+    explicit ReLU6(bool inplace = false) : Layer("ReLU6"), inplace_(inplace) {}
+    torch::Tensor forward(const torch::Tensor& x) override;
+
+private:
+    bool inplace_;
+};
+
 /// torch.nn.MaxPool2d (kernel, stride, padding).
 class MaxPool2d final : public Layer {
 public:

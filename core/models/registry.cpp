@@ -67,6 +67,8 @@ ModelInfo describeModule(nn::Layer& model, const ModelSpec& spec)
         layer.inShape = toVector(entry.inShape);
         layer.outShape = toVector(entry.outShape);
         layer.flops = entry.layer->forwardFlops(entry.inShape, entry.outShape);
+        if (const auto* conv = dynamic_cast<const nn::Conv2d*>(entry.layer))
+            layer.groups = conv->options().groups;
         info.totalFlops += layer.flops;
         info.layers.push_back(layer);
     }
@@ -81,18 +83,28 @@ ModelInfo describeModel(const ModelSpec& spec)
     return models::describeModule(*model, spec);
 }
 
+QString groupedConvKind(const LayerInfo& layer)
+{
+    if (layer.groups <= 1)
+        return {};
+    return layer.inShape.value(0) == layer.groups ? QStringLiteral("depthwise") : QStringLiteral("grouped");
+}
+
 QJsonObject modelInfoToJson(const ModelInfo& info)
 {
     QJsonArray layers;
     for (const LayerInfo& l : info.layers) {
-        layers.append(QJsonObject{{QStringLiteral("index"), l.index},
+        QJsonObject row{{QStringLiteral("index"), l.index},
                                   {QStringLiteral("name"), l.name},
                                   {QStringLiteral("type"), l.type},
                                   {QStringLiteral("weight_shape"), toJsonArray(l.weightShape)},
                                   {QStringLiteral("in_shape"), toJsonArray(l.inShape)},
                                   {QStringLiteral("out_shape"), toJsonArray(l.outShape)},
                                   {QStringLiteral("params"), double(l.params)},
-                                  {QStringLiteral("flops"), double(l.flops)}});
+                                  {QStringLiteral("flops"), double(l.flops)}};
+        if (l.groups != 1)
+            row.insert(QStringLiteral("groups"), double(l.groups));
+        layers.append(row);
     }
     return QJsonObject{{QStringLiteral("model"), info.spec.name},
                        {QStringLiteral("num_classes"), info.spec.numClasses},

@@ -18,7 +18,11 @@ struct LayerInfo {
     QVector<qint64> outShape;
     qint64 params = 0;            ///< weight + bias elements
     qint64 flops = 0;             ///< 2 × multiply-adds (+ bias adds) for one sample
+    qint64 groups = 1;            ///< a conv's groups (= its channels for a depthwise conv); 1 otherwise
 };
+
+/// "depthwise" for a conv with groups = input channels > 1, "grouped" for other groups > 1, empty otherwise.
+QString groupedConvKind(const LayerInfo& layer);
 
 /// A model's registry and totals. totalFlops sums the listed layers (BatchNorm, ReLU and pooling are
 /// not counted); totalParams counts every parameter of the model, BatchNorm's included.

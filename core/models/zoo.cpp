@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/models/channel_plan.h"
+#include "core/models/mobilenet.h"
 #include "core/models/resnet.h"
 #include "core/models/vgg.h"
 
@@ -20,7 +21,7 @@ QStringList zooModelNames()
             QStringLiteral("vgg13"),          QStringLiteral("vgg13_bn"),       QStringLiteral("vgg16"),
             QStringLiteral("vgg16_bn"),       QStringLiteral("vgg19"),          QStringLiteral("vgg19_bn"),
             QStringLiteral("cifar_vgg11"),    QStringLiteral("cifar_vgg16"),    QStringLiteral("cifar_vgg19"),
-            QStringLiteral("lenet300"),       QStringLiteral("lenet5")};
+            QStringLiteral("mobilenet_v2"),   QStringLiteral("lenet300"),       QStringLiteral("lenet5")};
 }
 
 ModelSpec defaultModelSpec(const QString& name)
@@ -135,6 +136,27 @@ ModelFootprint estimateFootprint(const ModelSpec& spec)
         f.parameters += planesIn * classes + classes;
         return f;
     }
+    if (name == "mobilenet_v2") {
+        // Conv-BN pairs of the plan; the width multiplier is MobileNetV2's own (makeDivisible), not scaledChannels.
+        const MobileNetV2Plan plan = mobileNetV2Plan(spec.width);
+        const auto convBn = [&f](double in, double out, double kernel, double groups, double side) {
+            f.parameters += in / groups * out * kernel * kernel + 2 * out;
+            f.largestActivation = std::max(f.largestActivation, out * side * side);
+        };
+        f.largestActivation = in * size * size;
+        double side = double(nn::windowOutputSide(int64_t(size), 3, 2, 1));
+        convBn(in, double(plan.stem), 3, 1, side);
+        for (const InvertedResidualConfig& b : plan.blocks) {
+            if (b.expand)
+                convBn(double(b.in), double(b.hidden), 1, 1, side);
+            side = double(nn::windowOutputSide(int64_t(side), 3, b.stride, 1));
+            convBn(double(b.hidden), double(b.hidden), 3, double(b.hidden), side);
+            convBn(double(b.hidden), double(b.out), 1, 1, side);
+        }
+        convBn(double(plan.blocks.back().out), double(plan.last), 1, 1, side);
+        f.parameters += double(plan.last) * classes + classes;
+        return f;
+    }
     if (name == "lenet300") {
         const double inF = in * size * size, h1 = ch(300), h2 = ch(100);
         f.parameters = inF * h1 + h1 + h1 * h2 + h2 + h2 * classes + classes;
@@ -245,6 +267,11 @@ std::shared_ptr<nn::Layer> createArchitecture(const ModelSpec& spec)
     if (config != vggConfigs().end() && zooModelNames().contains(spec.name))
         return std::make_shared<models::Vgg>(name, config->second, batchNorm, cifarHead, spec.numClasses, spec.inChannels,
                                              spec.inputSize, spec.width);
+    if (name == "mobilenet_v2") {
+        auto model = std::make_shared<models::MobileNetV2>(spec.numClasses, spec.inChannels, spec.width);
+        requireInputSide(name, spec.inputSize, [&](int64_t side) { return model->outputSide(side); });
+        return model;
+    }
     if (name == "lenet300")
         return std::make_shared<models::LeNet300>(int64_t(spec.inChannels) * spec.inputSize * spec.inputSize,
                                                   spec.numClasses, spec.width);

@@ -26,10 +26,9 @@ public:
         if (layer.type != QLatin1String("Conv2d"))
             return QStringLiteral("layer %1 (%2) is a %3; filter pruning narrows Conv2d layers only.").arg(layer.index).arg(layer.name, layer.type);
         if (!find(model, layer))
-            return QStringLiteral("layer %1 (%2) cannot be pruned: its output feeds a residual sum (Li et al. prune the first "
-                                  "conv of each residual block).")
+            return QStringLiteral("layer %1 (%2) cannot be pruned: %3.")
                 .arg(layer.index)
-                .arg(layer.name);
+                .arg(layer.name, models::notPrunableReason(model, layer.name.toStdString()));
         return {};
     }
 

@@ -30,8 +30,8 @@ std::vector<models::PrunableConv> selectedPrunable(nn::Layer& model, const Model
 {
     const std::vector<models::PrunableConv> prunable = models::prunableConvs(model);
     if (prunable.empty())
-        throw Error(QStringLiteral("%1 has no convolution that filter pruning can narrow (VGG, LeNet-5 and ResNet models "
-                                   "can be pruned).")
+        throw Error(QStringLiteral("%1 has no convolution that filter pruning can narrow (VGG, LeNet-5, ResNet and "
+                                   "MobileNetV2 models can be pruned).")
                         .arg(info.spec.name));
     std::vector<models::PrunableConv> out;
     const bool all = selection.trimmed().compare(QLatin1String("all"), Qt::CaseInsensitive) == 0;
@@ -45,10 +45,9 @@ std::vector<models::PrunableConv> selectedPrunable(nn::Layer& model, const Model
             out.push_back(*found);
             indices.append(index);
         } else if (!all) {
-            throw Error(QStringLiteral("layer %1 (%2) cannot be pruned: its output feeds a residual sum or it is not a "
-                                       "convolution (Li et al. prune the first conv of each residual block).")
+            throw Error(QStringLiteral("layer %1 (%2) cannot be pruned: %3.")
                             .arg(index)
-                            .arg(layer.name));
+                            .arg(layer.name, models::notPrunableReason(model, layer.name.toStdString())));
         }
     }
     if (out.empty())

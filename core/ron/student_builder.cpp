@@ -41,6 +41,9 @@ UnitPlan planUnit(const TeacherChain& chain, int unit)
         case ChainOp::Kind::Dropout:
         case ChainOp::Kind::Flatten:
             break;
+        case ChainOp::Kind::ReLU6:
+            throw Error("RON's students apply ReLU, not the ReLU6 (" + op.name + ") of unit " + u.name
+                        + "; choose a range without ReLU6 units (in MobileNetV2: the classifier).");
         default:
             throw Error("RON cannot carry " + op.name + " of unit " + u.name + " into a student.");
         }
@@ -204,6 +207,9 @@ void chainShapes(const TeacherChain& chain, std::vector<std::vector<int64_t>>& o
 void checkUnitReducible(const TeacherChain& chain, int unit)
 {
     const ChainUnit& u = chain.units().at(size_t(unit));
+    if (u.opaque)
+        throw Error("RON reduces conv, linear and BasicBlock units, not " + u.name + " (" + chain.ops()[size_t(u.firstOp)].layer->name()
+                    + "); choose a range without it (its output spectrum can still be computed).");
     if (!u.block) {
         planUnit(chain, unit);
         return;

@@ -6,6 +6,7 @@
 #include <QStringList>
 
 #include "core/error.h"
+#include "core/models/mobilenet.h"
 #include "core/models/resnet.h"
 
 namespace ranklab::ron {
@@ -26,7 +27,9 @@ ChainOp::Kind kindOf(const nn::Layer& layer, const std::string& name)
         {isA<nn::BatchNorm>, Kind::BatchNorm}, {isA<nn::ReLU>, Kind::ReLU},
         {isA<nn::MaxPool2d>, Kind::MaxPool}, {isA<nn::AdaptiveAvgPool2d>, Kind::AvgPool},
         {isA<nn::Flatten>, Kind::Flatten},   {isA<nn::Dropout>, Kind::Dropout},
-        {isA<nn::Identity>, Kind::Dropout},  {isA<models::BasicBlock>, Kind::Block}};
+        {isA<nn::Identity>, Kind::Dropout},  {isA<models::BasicBlock>, Kind::Block},
+        {isA<nn::ReLU6>, Kind::ReLU6},       {isA<models::Bottleneck>, Kind::Opaque},
+        {isA<models::InvertedResidual>, Kind::Opaque}};
     for (const auto& [matches, kind] : kinds)
         if (matches(layer))
             return kind;
@@ -105,16 +108,31 @@ TeacherChain::TeacherChain(std::shared_ptr<nn::Layer> model, const ModelInfo& in
         add(ChainOp::Kind::AvgPool, "avgpool", requireChild(m, "avgpool"));
         add(ChainOp::Kind::Flatten, "flatten");
         add(ChainOp::Kind::Linear, "fc", requireChild(m, "fc"));
+    } else if (type == "MobileNetV2") {
+        // features.0 and features.18 are Conv-BN-ReLU6 Sequentials (their ops join the chain), 1–17 inverted residual
+        // blocks; the average pool is functional in MobileNetV2's forward, so the chain holds its own.
+        const auto features = requireChild(m, "features");
+        for (const auto& [childName, layer] : features->childLayers()) {
+            const std::string name = "features." + childName;
+            if (dynamic_cast<const nn::Sequential*>(layer.get()))
+                addSequential(name, *layer);
+            else
+                add(kindOf(*layer, name), name, layer);
+        }
+        add(ChainOp::Kind::AvgPool, "avgpool", std::make_shared<nn::AdaptiveAvgPool2d>(1));
+        add(ChainOp::Kind::Flatten, "flatten");
+        addSequential("classifier", *requireChild(m, "classifier"));
     } else {
-        throw Error("RON does not know the layout of " + type + " models (it handles LeNet, VGG and ResNet).");
+        throw Error("RON does not know the layout of " + type + " models (it handles LeNet, VGG, ResNet and MobileNetV2).");
     }
 
     for (ChainOp& op : ops_) {
-        if (op.kind != ChainOp::Kind::Conv && op.kind != ChainOp::Kind::Linear && op.kind != ChainOp::Kind::Block)
+        const bool isBlock = op.kind == ChainOp::Kind::Block || op.kind == ChainOp::Kind::Opaque;
+        if (op.kind != ChainOp::Kind::Conv && op.kind != ChainOp::Kind::Linear && !isBlock)
             continue;
         const QString name = QString::fromStdString(op.name);
         for (const LayerInfo& l : info_.layers)
-            if (l.name == name || (op.kind == ChainOp::Kind::Block && l.name.startsWith(name + QLatin1Char('.'))))
+            if (l.name == name || (isBlock && l.name.startsWith(name + QLatin1Char('.'))))
                 op.registryIndices.push_back(l.index);
         if (op.registryIndices.empty())
             throw Error("the layer registry does not list " + op.name + ".");
@@ -140,19 +158,20 @@ void TeacherChain::buildUnits()
     for (int i = 0; i < int(ops_.size()); ++i) {
         const ChainOp& op = ops_[size_t(i)];
         const bool starts = op.kind == ChainOp::Kind::Conv || op.kind == ChainOp::Kind::Linear
-                            || op.kind == ChainOp::Kind::Block;
+                            || op.kind == ChainOp::Kind::Block || op.kind == ChainOp::Kind::Opaque;
         if (!starts)
             continue;
         ChainUnit unit;
         unit.firstOp = unit.lastOp = i;
         unit.name = op.name;
         unit.block = op.kind == ChainOp::Kind::Block;
+        unit.opaque = op.kind == ChainOp::Kind::Opaque;
         unit.firstIndex = *std::min_element(op.registryIndices.begin(), op.registryIndices.end());
         unit.lastIndex = *std::max_element(op.registryIndices.begin(), op.registryIndices.end());
-        if (!unit.block)
+        if (!unit.block && !unit.opaque)
             for (int j = i + 1; j < int(ops_.size()); ++j) {
                 const auto k = ops_[size_t(j)].kind;
-                if (k != ChainOp::Kind::BatchNorm && k != ChainOp::Kind::ReLU && k != ChainOp::Kind::MaxPool
+                if (k != ChainOp::Kind::BatchNorm && k != ChainOp::Kind::ReLU && k != ChainOp::Kind::ReLU6 && k != ChainOp::Kind::MaxPool
                     && k != ChainOp::Kind::Dropout && k != ChainOp::Kind::Flatten)
                     break;
                 unit.lastOp = j;

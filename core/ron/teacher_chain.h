@@ -14,7 +14,10 @@ namespace ranklab::ron {
 /// One operation of a model's forward, in order. Conv/Linear carry their registry index; a residual block
 /// (torchvision BasicBlock) is one op that covers the registry indices of its convs.
 struct ChainOp {
-    enum class Kind { Conv, Linear, BatchNorm, ReLU, MaxPool, AvgPool, Flatten, Dropout, Block };
+    /// Block: a torchvision BasicBlock (RON reduces it, eqs. 15–16). Opaque: another block (Bottleneck,
+    /// InvertedResidual) run whole — its output can be sampled (spectra), RON does not reduce it. ReLU6: MobileNetV2's
+    /// activation, which a student (ReLU) cannot carry.
+    enum class Kind { Conv, Linear, BatchNorm, ReLU, ReLU6, MaxPool, AvgPool, Flatten, Dropout, Block, Opaque };
     Kind kind;
     std::string name;                  ///< qualified module name ("features.3", "layer3.1", "flatten")
     std::shared_ptr<nn::Layer> layer;  ///< the teacher's module (null for Flatten)
@@ -27,10 +30,11 @@ struct ChainUnit {
     int firstOp = 0, lastOp = 0;
     std::string name;                  ///< the main op's name
     int firstIndex = 0, lastIndex = 0; ///< registry indices covered
-    bool block = false;
+    bool block = false;                ///< a BasicBlock (has an inner activation)
+    bool opaque = false;               ///< a block RON runs whole but does not reduce (Bottleneck, InvertedResidual)
 };
 
-/// The chain of a zoo model (LeNet300, LeNet5, VGG, ResNet with BasicBlocks) built from `model`'s modules
+/// The chain of a zoo model (LeNet300, LeNet5, VGG, ResNet, MobileNetV2) built from `model`'s modules
 /// (shared, not copied) in forward order; `forward` reproduces model.forward exactly.
 class TeacherChain final {
 public:

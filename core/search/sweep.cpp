@@ -206,11 +206,18 @@ SweepPlan planSweep(const SweepParams& params)
                 throw OptionError(QStringLiteral("layer %1 (%2) is a %3; basis convolutions replace Conv2d layers only.")
                                 .arg(index)
                                 .arg(layer.name, layer.type));
+            if (layer.groups != 1)
+                throw OptionError(basis::groupedConvRefusal(layer));
             basis::validateBasisSpec(params.basis, layer.weightShape.value(0), layer.name);
         }
     };
     if (plan.kind == SweepKind::Layers) {
-        const QVector<int> indices = resolveLayerSelection(plan.registry, params.layers, QStringLiteral("Conv2d"));
+        QVector<int> indices = resolveLayerSelection(plan.registry, params.layers, QStringLiteral("Conv2d"));
+        // "all" means every conv that can take a basis: depthwise convs (MobileNetV2) are left out; named, refused.
+        if (params.layers.trimmed().compare(QLatin1String("all"), Qt::CaseInsensitive) == 0)
+            indices.erase(std::remove_if(indices.begin(), indices.end(),
+                                         [&](int i) { return plan.registry.layers[i - 1].groups != 1; }),
+                          indices.end());
         checkConvs(indices, QStringLiteral("the layer list '%1'").arg(params.layers));
         for (int index : indices)
             plan.entries.push_back(PlannedEntry{index, plan.registry.layers[index - 1].name, {index},

@@ -15,7 +15,7 @@
            "max_abs_diff_ranklab": |logits - RANKLAB_LOGITS["logits"]|max (when given)}
     make_fixtures.py min-sizes
         Prints one JSON line {ARCH: the smallest input size at which PyTorch runs a forward} for torchvision's
-        resnet18, resnet34, vgg11, vgg11_bn, vgg16 and the PyTorch equivalents of RankLab's cifar_resnet18
+        resnet18, resnet34, resnet50, vgg11, vgg11_bn, vgg16, mobilenet_v2 and the PyTorch equivalents of RankLab's cifar_resnet18
         (3x3 stem, no max-pool), cifar_vgg11 and lenet5 (their feature layers: their heads follow the size).
     make_fixtures.py fashion OUTDIR FASHION_DIR
         The issue-16 case: torchvision resnet18 (3 channels, 10 classes) trained for a few steps on 28x28
@@ -105,7 +105,7 @@ def smallest_size(module, channels=3):
 def min_sizes():
     nn = torch.nn
     models = {arch: getattr(torchvision.models, arch)(weights=None, num_classes=10)
-              for arch in ["resnet18", "resnet34", "vgg11", "vgg11_bn", "vgg16"]}
+              for arch in ["resnet18", "resnet34", "resnet50", "vgg11", "vgg11_bn", "vgg16", "mobilenet_v2"]}
     cifar_resnet = torchvision.models.resnet18(weights=None, num_classes=10)
     cifar_resnet.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
     cifar_resnet.maxpool = nn.Identity()
