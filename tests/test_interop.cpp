@@ -417,6 +417,12 @@ void TestInterop::torchScriptExportRunsInPyTorch_data()
         << "lenet5" << "1"
         << QStringList{lenet5, "prune --model lenet5 --weights {dir}/lenet5/model.rlk --ratio 0.5 --finetune-epochs 0 --out {dir}/pruned" + kTiny}
         << "pruned/pruned.rlk" << QStringList{"conv1.weight"};
+    QTest::newRow("basis convs on a pruned lenet5 (basis-train from pruned.rlk)")
+        << "lenet5" << "1"
+        << QStringList{lenet5, "prune --model lenet5 --weights {dir}/lenet5/model.rlk --ratio 0.5 --finetune-epochs 0 --out {dir}/pruned" + kTiny,
+                       "basis-train --model lenet5 --layers all --size 0.5 --form pair --beta 0.3 --skip 1 --epochs 1 --lr 0.01 "
+                       "--init-from {dir}/pruned/pruned.rlk --out {dir}/basis-pruned" + kTiny}
+        << "basis-pruned/model.rlk" << QStringList{"conv1.basis", "conv2.pair_coef", "fc1.weight"};
     QTest::newRow("pruned cifar_resnet18")
         << "cifar_resnet18" << "0.25"
         << QStringList{resnet, "prune --model cifar_resnet18 --width 0.25 --weights {dir}/resnet/model.rlk --ratio 0.5 "

@@ -181,7 +181,11 @@ std::shared_ptr<nn::Layer> basisModelForWeights(const ModelSpec& spec, const QSt
             convs[name.substr(0, dot)][name.substr(dot + 1)] = tensor;
     }
     const QString recorded = recordedForm(file.meta, weightsPath);
-    auto model = models::createModel(spec);
+    // A basis-train run that started from a pruned network records its channel plan: build that narrower network.
+    ModelSpec shaped = spec;
+    if (shaped.channels.isEmpty())
+        shaped.channels = io::channelPlanOfMeta(file.meta);
+    auto model = models::createModel(shaped);
     torch::NoGradGuard noGrad;
     for (const auto& [name, tensors] : convs) {
         std::shared_ptr<nn::Conv2d> conv;

@@ -574,6 +574,20 @@ void loadStateDict(torch::nn::Module& model, const StateDict& sd, const QString&
     }
 }
 
+QString channelPlanOfMeta(const QJsonObject& meta)
+{
+    return meta.value(QStringLiteral("params")).toObject().value(QStringLiteral("model")).toObject().value(QStringLiteral("channels")).toString();
+}
+
+QString channelPlanOfFile(const QString& path)
+{
+    try {
+        return channelPlanOfMeta(readCheckpoint(path).meta);
+    } catch (const Error&) {
+        return {};
+    }
+}
+
 LoadedWeights loadWeights(torch::nn::Module& model, const QString& path, const QString& modelName)
 {
     WeightsFile file = readWeightsFile(path);
@@ -581,13 +595,7 @@ LoadedWeights loadWeights(torch::nn::Module& model, const QString& path, const Q
     // params): the model takes that shape first, so `eval`, `ron` or `--init-weights` load it like any other.
     if (file.format == WeightsFormat::RankLab)
         if (auto* layer = dynamic_cast<nn::Layer*>(&model)) {
-            const QJsonObject meta = readCheckpoint(path).meta;
-            const QString plan = meta.value(QStringLiteral("params"))
-                                     .toObject()
-                                     .value(QStringLiteral("model"))
-                                     .toObject()
-                                     .value(QStringLiteral("channels"))
-                                     .toString();
+            const QString plan = channelPlanOfMeta(readCheckpoint(path).meta);
             if (!plan.isEmpty())
                 models::applyChannelPlan(*layer, plan);
         }

@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
 
@@ -68,6 +69,12 @@ struct LoadedWeights {
 /// for state dicts without them). A RankLab checkpoint of a pruned model narrows `model` first. When nothing
 /// fits, ranklab::Error says how the most likely dict differs (loadStateDict's sentence).
 LoadedWeights loadWeights(torch::nn::Module& model, const QString& path, const QString& modelName = QString());
+
+/// The channel plan (ModelSpec::channels) a RankLab checkpoint of a pruned model records in its run parameters;
+/// empty for an unpruned model, another format, or a file that cannot be read (loading it says why).
+QString channelPlanOfFile(const QString& path);
+/// The same from a checkpoint's meta (io::Checkpoint::meta) already read.
+QString channelPlanOfMeta(const QJsonObject& checkpointMeta);
 
 /// Writes the model's parameters and buffers (moduleStateDict) as a plain dict name → CPU tensor with
 /// torch::pickle_save: a PyTorch zip archive that Python's torch.load returns as a dict and that

@@ -176,7 +176,10 @@ void applyChannelPlan(nn::Layer& model, const QString& plan)
         if (!entry)
             throw Error(QStringLiteral("the channel plan names '%1', which is not a prunable convolution of this model.")
                             .arg(kv[0].trimmed()));
-        const int64_t current = as<nn::Conv2d>(model, name)->options().outChannels;
+        const auto conv = as<nn::Conv2d>(model, name);
+        if (!conv)
+            continue; // replaced already (a basis conv the weights file itself described, built at the plan's width)
+        const int64_t current = conv->options().outChannels;
         if (width < 1 || width > current)
             throw Error(QStringLiteral("the channel plan gives '%1' %2 channels; it has %3.")
                             .arg(kv[0].trimmed())
