@@ -22,6 +22,7 @@
 #include "core/search/pareto.h"
 #include "core/search/proxy_sweep.h"
 #include "core/search/sweep.h"
+#include "core/search/sweep_plan.h"
 
 using namespace ranklab;
 using namespace ranklab::search;
@@ -531,6 +532,11 @@ void TestSearchSweep::methodsRefuseDepthwiseConvsWithAReason()
         QVERIFY2(QString::fromUtf8(e.what()).contains("depthwise convolution (groups = 8)"), e.what());
     }
     QVERIFY(!QFile::exists(tmp_.filePath(QStringLiteral("mobilenet/sweep.json"))));
+    sweep.layers = QStringLiteral("all");
+    const plan::SweepPlan all = plan::planSweep(sweep);
+    QCOMPARE(all.entries.size(), 52 - 17); // every conv but the depthwise ones
+    QCOMPARE(all.leftOut.size(), 17);
+    QVERIFY(all.leftOut.first().contains("layer 2 (features.1.conv.0.0) is a depthwise convolution"));
 }
 
 QTEST_GUILESS_MAIN(TestSearchSweep)

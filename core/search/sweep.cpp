@@ -216,7 +216,12 @@ SweepPlan planSweep(const SweepParams& params)
         // "all" means every conv that can take a basis: depthwise convs (MobileNetV2) are left out; named, refused.
         if (params.layers.trimmed().compare(QLatin1String("all"), Qt::CaseInsensitive) == 0)
             indices.erase(std::remove_if(indices.begin(), indices.end(),
-                                         [&](int i) { return plan.registry.layers[i - 1].groups != 1; }),
+                                         [&](int i) {
+                                             const QString refusal = basis::groupedConvRefusal(plan.registry.layers[i - 1]);
+                                             if (!refusal.isEmpty())
+                                                 plan.leftOut << refusal;
+                                             return !refusal.isEmpty();
+                                         }),
                           indices.end());
         checkConvs(indices, QStringLiteral("the layer list '%1'").arg(params.layers));
         for (int index : indices)
@@ -584,6 +589,9 @@ SweepResult runSweep(const SweepParams& params, const QString& outDir, const Tra
                      const std::atomic_bool* cancel)
 {
     plan::SweepPlan sweepPlan = plan::planSweep(params);
+    if (callbacks.log)
+        for (const QString& refusal : sweepPlan.leftOut)
+            callbacks.log(QStringLiteral("sweep: left out: %1").arg(refusal));
     const io::FolderLock folderLock(outDir);
     files::writeOrCheckSweepFile(outDir, sweepFile(params, sweepPlan));
     const int share = plan::threadShare(params.train.threads, params.workers);

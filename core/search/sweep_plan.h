@@ -25,6 +25,8 @@ struct SweepPlan {
     int skipEpochs = 0;     ///< resolved: 1..epochs
     ModelInfo registry;
     QVector<PlannedEntry> entries;
+    /// Layers "all" left out, each as the sentence that refuses it (depthwise convs: basis::groupedConvRefusal).
+    QStringList leftOut;
 };
 
 /// Validates `params` and resolves the layers/groups against the model's registry; throws ranklab::Error
