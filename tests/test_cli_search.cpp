@@ -66,6 +66,7 @@ private Q_SLOTS:
     void pruningMethodFeedsSensitivityAndFront();
     void paretoOnLargeL();
     void paretoRefusesWhatIsNotASweep();
+    void sweepOfAPrunedNetwork();
 };
 
 void TestCliSearch::helpAndUsageErrors()
@@ -353,6 +354,30 @@ void TestCliSearch::paretoRefusesWhatIsNotASweep()
     QCOMPARE(r.code, 0);
     QVERIFY2(r.err.contains("warning: layer 2 (conv2) is left out"), r.err.constData());
     QCOMPARE(lastJsonLine(r.out).value("entries").toInt(), 2);
+}
+
+// A sweep started from a pruned checkpoint sweeps the pruned network: its registry, sweep.json and every run's
+// parameters carry the channel plan, so the runs are read back as this sweep's (not "other parameters").
+void TestCliSearch::sweepOfAPrunedNetwork()
+{
+    QTemporaryDir tmp;
+    const QStringList data{"--subset", "300", "--test-subset", "100", "--threads", "1", "--quiet"};
+    Result r = runCli(QStringList{"train", "--model", "lenet5", "--epochs", "1", "--lr", "0.05", "--out", tmp.filePath("t")} + data);
+    QVERIFY2(r.code == 0, r.err.constData());
+    r = runCli(QStringList{"prune", "--model", "lenet5", "--weights", tmp.filePath("t/model.rlk"), "--ratio", "0.5",
+                           "--finetune-epochs", "0", "--out", tmp.filePath("p")} + data);
+    QVERIFY2(r.code == 0, r.err.constData());
+    r = runCli(QStringList{"sweep", "--model", "lenet5", "--init-weights", tmp.filePath("p/pruned.rlk"), "--layers", "all",
+                           "--epochs", "1", "--lr", "0.01", "--size", "0.5", "--json", "--out", tmp.filePath("s")} + data);
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonArray entries = lastJsonLine(r.out).value("entries").toArray();
+    QCOMPARE(entries.size(), 2);
+    for (const QJsonValue& e : entries)
+        QVERIFY(e.toObject().value("accuracy").toDouble(-1) >= 0);
+    QFile params(tmp.filePath("s/layer-01/params.json"));
+    QVERIFY(params.open(QIODevice::ReadOnly));
+    QCOMPARE(QJsonDocument::fromJson(params.readAll()).object().value("params").toObject().value("model").toObject().value("channels").toString(),
+             QStringLiteral("conv1=3,conv2=8"));
 }
 
 QTEST_GUILESS_MAIN(TestCliSearch)

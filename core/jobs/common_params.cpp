@@ -3,6 +3,7 @@
 #include <QLocale>
 
 #include "core/error.h"
+#include "core/io/weights.h"
 #include "core/printable_text.h"
 
 namespace ranklab {
@@ -209,7 +210,14 @@ TrainParams trainParamsFrom(const Params& params)
     p.deterministic = params.flag(QStringLiteral("deterministic"));
     p.threads = params.intValue(QStringLiteral("threads"));
     p.initWeights = params.value(QStringLiteral("init-weights"));
+    adoptPrunedStart(p);
     return p;
+}
+
+void adoptPrunedStart(TrainParams& train)
+{
+    if (train.model.channels.isEmpty() && !train.initWeights.isEmpty())
+        train.model.channels = io::channelPlanOfFile(train.initWeights);
 }
 
 void setTrainParams(Params& params, const TrainParams& train)
