@@ -3,8 +3,8 @@
 #include <QLocale>
 
 #include "core/error.h"
-#include "core/io/weights.h"
 #include "core/printable_text.h"
+#include "core/train/train_session.h"
 
 namespace ranklab {
 
@@ -210,14 +210,8 @@ TrainParams trainParamsFrom(const Params& params)
     p.deterministic = params.flag(QStringLiteral("deterministic"));
     p.threads = params.intValue(QStringLiteral("threads"));
     p.initWeights = params.value(QStringLiteral("init-weights"));
-    adoptPrunedStart(p);
+    train::adoptPrunedStart(p); // before a sweep plans its registry; TrainSession adopts it for every other path
     return p;
-}
-
-void adoptPrunedStart(TrainParams& train)
-{
-    if (train.model.channels.isEmpty() && !train.initWeights.isEmpty())
-        train.model.channels = io::channelPlanOfFile(train.initWeights);
 }
 
 void setTrainParams(Params& params, const TrainParams& train)

@@ -29,9 +29,6 @@ int datasetImageSize(const QString& name);
 /// --init-weights) plus --resume, --out, --quiet, --json.
 void addTrainerParams(ParamSchema& schema);
 TrainParams trainParamsFrom(const Params& params);
-/// Starting weights that are a pruned RankLab checkpoint make the run one of that pruned network: its channel plan
-/// becomes train.model.channels (so a sweep's registry, sweep.json and each run's params agree). No-op otherwise.
-void adoptPrunedStart(TrainParams& train);
 /// Sets the trainer, model and data options that give `train` (GUI prefill, tests).
 void setTrainParams(Params& params, const TrainParams& train);
 

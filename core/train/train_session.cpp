@@ -241,14 +241,8 @@ void TrainSession::prepare(bool resume, const TrainHooks& hooks)
                         .arg(params_.epochs - 1)
                         .arg(params_.startEpoch));
 
-    // Starting from a pruned network (a checkpoint that records a channel plan): the run is of that narrower network.
-    // The plan joins the run's model spec — params.json, checkpoints, model.rlk — so resume, eval, export and a
-    // basis-train's own model build the pruned shape.
-    if (params_.model.channels.isEmpty() && !params_.initWeights.isEmpty()) {
-        params_.model.channels = io::channelPlanOfFile(params_.initWeights);
-        if (!params_.model.channels.isEmpty())
-            log(QStringLiteral("starting from a pruned network: %1").arg(params_.model.channels));
-    }
+    if (adoptPrunedStart(params_))
+        log(QStringLiteral("starting from a pruned network: %1").arg(params_.model.channels));
 
     io::ensureWritableDir(outDir_);
     // The lock comes before the folder is inspected: two runs started at once into one --out cannot both
@@ -548,6 +542,14 @@ TrainSummary TrainSession::run(bool resume, const TrainHooks& hooks)
         io::writeJsonAtomic(dir.filePath(kSummaryFile), toJson(summary));
     }
     return summary;
+}
+
+bool adoptPrunedStart(TrainParams& train)
+{
+    if (!train.model.channels.isEmpty() || train.initWeights.isEmpty())
+        return false;
+    train.model.channels = io::channelPlanOfFile(train.initWeights);
+    return !train.model.channels.isEmpty();
 }
 
 } // namespace train

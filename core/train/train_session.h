@@ -92,4 +92,9 @@ private:
     int64_t timedSteps_ = 0;
 };
 
+/// Starting weights that are a pruned RankLab checkpoint make the run one of that pruned network: their channel plan
+/// becomes train.model.channels (params.json, checkpoints, model.rlk; a sweep's registry and sweep.json), so resume,
+/// eval and export build the pruned shape. Returns true when it adopted a plan; a no-op otherwise.
+bool adoptPrunedStart(TrainParams& train);
+
 } // namespace ranklab::train

@@ -44,7 +44,6 @@ JobKind basisTrainKind()
             if (p.isSet(QStringLiteral("init-weights")))
                 throw OptionError(QStringLiteral("--init-from and --init-weights name the same thing; give one."));
             params.train.initWeights = p.value(QStringLiteral("init-from"));
-            adoptPrunedStart(params.train);
         }
         params.layers = p.required(QStringLiteral("layers"));
         params.basis = basisSpecFrom(p, true);
